@@ -1,0 +1,176 @@
+package dev.embeddings.gateway;
+
+import dev.embeddings.gateway.config.ConfigException;
+import dev.embeddings.gateway.config.ConfigLoader;
+import dev.embeddings.gateway.config.Deployment;
+import dev.embeddings.gateway.config.GatewayConfig;
+import dev.embeddings.gateway.config.ModelRegistry;
+import dev.embeddings.gateway.config.Provider;
+import dev.embeddings.gateway.normalize.ResponseNormalizer;
+import dev.embeddings.gateway.openai.ErrorResponder;
+import dev.embeddings.gateway.openai.GatewayException;
+import dev.embeddings.gateway.openai.RequestParser;
+import dev.embeddings.gateway.provider.local.LocalAdapter;
+import dev.embeddings.gateway.security.KeyAuthenticator;
+import io.vertx.core.Handler;
+import io.vertx.ext.web.RoutingContext;
+import org.apache.camel.CamelContext;
+import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
+import org.apache.camel.main.BaseMainSupport;
+import org.apache.camel.main.Main;
+import org.apache.camel.main.MainListenerSupport;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.Function;
+
+/**
+ * One gateway instance: the loaded config, the beans the YAML routes call, and a Camel Main that serves
+ * {@code routes/*.yaml} over platform-http (Vert.x). Used by {@link GatewayMain} ({@link #run()}, blocking) and by
+ * tests ({@link #start()} / {@link #stop()}).
+ *
+ * <p>Property precedence: built-in defaults &lt; {@code application.properties} beside config.yaml &lt; command-line
+ * flags.
+ */
+public final class Gateway {
+
+    /** The default request body limit: 8 MiB. */
+    public static final long DEFAULT_MAX_BODY = 8L * 1024 * 1024;
+
+    private final Main main = new Main();
+    private final GatewayConfig config;
+    private final ModelRegistry registry;
+    private final LocalAdapter localAdapter = new LocalAdapter();
+
+    private Gateway(GatewayOptions options, GatewayConfig config) {
+        this.config = config;
+        this.registry = new ModelRegistry(config);
+        Path routes = options.routes().toAbsolutePath().normalize();
+        String routesUri = "file:" + routes;
+
+        main.addInitialProperty("camel.main.name", "embeddings-gateway");
+        main.addInitialProperty("camel.main.routesIncludePattern", routesUri + "/*.yaml");
+        main.addInitialProperty("camel.main.routesReloadEnabled", "true");
+        main.addInitialProperty("camel.main.routesReloadDirectory", routes.toString());
+        main.addInitialProperty("camel.main.routesReloadPattern", "*.yaml");
+        main.addInitialProperty("camel.main.routesReloadRemoveAllRoutes", "false");
+        main.addInitialProperty("camel.main.jmxEnabled", "false");
+        main.addInitialProperty("camel.main.shutdownTimeout", "10");
+        main.addInitialProperty("camel.server.enabled", "true");
+        main.addInitialProperty("camel.server.host", "0.0.0.0");
+        main.addInitialProperty("camel.server.port", "4000");
+        main.addInitialProperty("camel.server.maxBodySize", String.valueOf(DEFAULT_MAX_BODY));
+
+        Path props = options.config().toAbsolutePath().getParent().resolve("application.properties");
+        main.setPropertyPlaceholderLocations(Files.exists(props) ? "file:" + props : "");
+
+        if (options.host() != null) {
+            main.addOverrideProperty("camel.server.host", options.host());
+        }
+        if (options.port() != null) {
+            main.addOverrideProperty("camel.server.port", String.valueOf(options.port()));
+        }
+        if (options.reload() != null) {
+            main.addOverrideProperty("camel.main.routesReloadEnabled", String.valueOf(options.reload()));
+        }
+        options.properties().forEach(main::addOverrideProperty);
+
+        main.bind("gatewayConfig", config);
+        main.bind("modelRegistry", registry);
+        main.bind("auth", new KeyAuthenticator(config.masterKey()));
+        main.bind("requestParser", new RequestParser());
+        main.bind("normalizer", new ResponseNormalizer());
+        main.bind("errorResponder", new ErrorResponder());
+        main.bind("localAdapter", localAdapter);
+        main.addMainListener(new MainListenerSupport() {
+            @Override
+            public void afterConfigure(BaseMainSupport m) {
+                startProviders(m.getCamelContext());
+            }
+
+            @Override
+            public void afterStart(BaseMainSupport m) {
+                installHttpErrorHandlers(m.getCamelContext());
+            }
+        });
+    }
+
+    /**
+     * Loads and checks {@code options.config()} (os.environ/ references through {@code env}) and prepares the
+     * gateway. Throws ConfigException with a one-line message when the file is missing or invalid.
+     */
+    public static Gateway create(GatewayOptions options, Function<String, String> env) {
+        if (!Files.isRegularFile(options.config())) {
+            throw new ConfigException("config file not found: " + options.config());
+        }
+        if (!Files.isDirectory(options.routes())) {
+            throw new ConfigException("routes folder not found: " + options.routes());
+        }
+        GatewayConfig config = new ConfigLoader(env).load(options.config());
+        for (Deployment d : config.deployments()) {
+            if (d.provider() == Provider.LOCAL) {
+                LocalAdapter.checkDeployment(d);
+            }
+        }
+        return new Gateway(options, config);
+    }
+
+    /** Starts serving and returns (for tests and embedding). */
+    public Gateway start() throws Exception {
+        main.start();
+        return this;
+    }
+
+    /** Starts serving and blocks until the JVM is asked to stop. */
+    public void run() throws Exception {
+        main.run();
+    }
+
+    public void stop() {
+        main.stop();
+    }
+
+    public CamelContext camelContext() {
+        return main.getCamelContext();
+    }
+
+    public GatewayConfig config() {
+        return config;
+    }
+
+    public ModelRegistry registry() {
+        return registry;
+    }
+
+    private void startProviders(CamelContext ctx) {
+        if (config.deployments().stream().anyMatch(d -> d.provider() == Provider.LOCAL)) {
+            int cores = Runtime.getRuntime().availableProcessors();
+            localAdapter.start(ctx.getExecutorServiceManager().newFixedThreadPool(localAdapter, "local-model", cores));
+        }
+    }
+
+    /** Vert.x answers some requests before any route runs (body too large, no such path): make those OpenAI errors too. */
+    private static void installHttpErrorHandlers(CamelContext ctx) {
+        VertxPlatformHttpRouter router = VertxPlatformHttpRouter.lookup(ctx);
+        if (router == null) {
+            return;
+        }
+        long limit = router.getServer() != null && router.getServer().getMaxBodySize() != null
+                ? router.getServer().getMaxBodySize() : DEFAULT_MAX_BODY;
+        router.errorHandler(413, respond(GatewayException.tooLarge(limit)));
+        router.errorHandler(404, respond(new GatewayException(404, "invalid_request_error", null, "not_found",
+                "Unknown path.")));
+        router.errorHandler(405, respond(new GatewayException(405, "invalid_request_error", null,
+                "method_not_allowed", "Method not allowed on this path.")));
+    }
+
+    private static Handler<RoutingContext> respond(GatewayException e) {
+        byte[] body = ErrorResponder.body(e);
+        return rc -> {
+            if (!rc.response().ended()) {
+                rc.response().setStatusCode(e.status()).putHeader("Content-Type", "application/json")
+                        .end(io.vertx.core.buffer.Buffer.buffer(body));
+            }
+        };
+    }
+}

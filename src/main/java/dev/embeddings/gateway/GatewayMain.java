@@ -1,0 +1,37 @@
+package dev.embeddings.gateway;
+
+import dev.embeddings.gateway.config.ConfigException;
+
+/**
+ * Entry point: {@code java -jar target/embeddings-gateway.jar [--config config/config.yaml] [--port 4000] ...}.
+ * Exits 2 on a bad command line and 1 on a config problem, each with a one-line message on stderr.
+ */
+public final class GatewayMain {
+
+    private GatewayMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        GatewayOptions options;
+        try {
+            options = GatewayOptions.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("embeddings-gateway: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        if (options.help()) {
+            System.out.println(GatewayOptions.USAGE);
+            return;
+        }
+        Gateway gateway;
+        try {
+            gateway = Gateway.create(options, System::getenv);
+        } catch (ConfigException e) {
+            System.err.println("embeddings-gateway: " + e.getMessage());
+            System.exit(1);
+            return;
+        }
+        gateway.run();
+    }
+}

@@ -1,0 +1,88 @@
+package dev.embeddings.gateway.config;
+
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.embeddings.gateway.openai.EmbeddingRequest;
+import dev.embeddings.gateway.openai.GatewayException;
+import dev.embeddings.gateway.provider.EmbeddingCall;
+import org.apache.camel.Exchange;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The model registry: {@code model_name} → its deployments (a group when several entries share a name), built once
+ * from config.yaml. {@link #resolve} picks the deployment for a request and hands the route an {@link EmbeddingCall}.
+ */
+public final class ModelRegistry {
+
+    /** Exchange property with the chosen deployment's provider prefix, read by the router's {@code choice}. */
+    public static final String PROVIDER_PROPERTY = "provider";
+
+    private final Map<String, List<Deployment>> groups = new LinkedHashMap<>();
+    private final long created = System.currentTimeMillis() / 1000;
+
+    public ModelRegistry(GatewayConfig config) {
+        for (Deployment d : config.deployments()) {
+            groups.computeIfAbsent(d.modelName(), k -> new ArrayList<>()).add(d);
+        }
+        groups.replaceAll((k, v) -> List.copyOf(v));
+    }
+
+    /** The deployments of {@code modelName}, or an empty list. */
+    public List<Deployment> group(String modelName) {
+        return groups.getOrDefault(modelName, List.of());
+    }
+
+    /** Every deployment, in config order. */
+    public List<Deployment> all() {
+        return groups.values().stream().flatMap(List::stream).toList();
+    }
+
+    /**
+     * Camel entry: body = EmbeddingRequest. Picks a deployment of the requested model (uniformly at random within a
+     * group), sets the exchange properties {@value EmbeddingCall#PROPERTY} and {@value #PROVIDER_PROPERTY}.
+     * Throws GatewayException 404 {@code model_not_found} for an unknown model.
+     */
+    public void resolve(Exchange exchange) {
+        EmbeddingRequest request = exchange.getMessage().getBody(EmbeddingRequest.class);
+        List<Deployment> group = groups.get(request.model());
+        if (group == null) {
+            throw GatewayException.modelNotFound(request.model());
+        }
+        Deployment d = group.size() == 1 ? group.get(0)
+                : group.get(ThreadLocalRandom.current().nextInt(group.size()));
+        exchange.setProperty(EmbeddingCall.PROPERTY, new EmbeddingCall(request, d));
+        exchange.setProperty(PROVIDER_PROPERTY, d.provider().prefix());
+    }
+
+    /** The OpenAI model list {@code {"object":"list","data":[{id, object:"model", created, owned_by}]}}, UTF-8. */
+    public byte[] modelsJson() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+        try (JsonGenerator g = new JsonFactory().createGenerator(out, JsonEncoding.UTF8)) {
+            g.writeStartObject();
+            g.writeStringField("object", "list");
+            g.writeArrayFieldStart("data");
+            for (Map.Entry<String, List<Deployment>> e : groups.entrySet()) {
+                g.writeStartObject();
+                g.writeStringField("id", e.getKey());
+                g.writeStringField("object", "model");
+                g.writeNumberField("created", created);
+                g.writeStringField("owned_by", e.getValue().get(0).provider().prefix());
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        } catch (IOException ex) {
+            throw new UncheckedIOException(ex);
+        }
+        return out.toByteArray();
+    }
+}

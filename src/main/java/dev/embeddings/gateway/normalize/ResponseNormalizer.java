@@ -1,0 +1,84 @@
+package dev.embeddings.gateway.normalize;
+
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.embeddings.gateway.openai.EncodingFormat;
+import dev.embeddings.gateway.provider.EmbeddingCall;
+import dev.embeddings.gateway.provider.EmbeddingResult;
+import org.apache.camel.Exchange;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Base64;
+
+/**
+ * Turns a provider's {@link EmbeddingResult} into the OpenAI embeddings response, written straight from the
+ * vectors with a streaming generator:
+ * <pre>{"object":"list","data":[{"object":"embedding","index":i,"embedding":[...]}],"model":"&lt;asked&gt;",
+ *  "usage":{"prompt_tokens":n,"total_tokens":n}}</pre>
+ * With {@code encoding_format: base64} each {@code embedding} is the base64 of the vector as little-endian float32
+ * bytes, as the OpenAI API defines it.
+ */
+public final class ResponseNormalizer {
+
+    private final JsonFactory json = new JsonFactory();
+
+    /** Camel entry: body = EmbeddingResult; sets the body to the UTF-8 JSON bytes, status 200, JSON content type. */
+    public void toOpenAi(Exchange exchange) {
+        EmbeddingResult result = exchange.getMessage().getBody(EmbeddingResult.class);
+        EmbeddingCall call = exchange.getProperty(EmbeddingCall.PROPERTY, EmbeddingCall.class);
+        byte[] body = write(result, call.request().model(), call.request().encodingFormat());
+        exchange.getMessage().setBody(body);
+        exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
+        exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json");
+    }
+
+    /** Returns the OpenAI response JSON (UTF-8) for {@code result}; {@code model} is echoed as given. */
+    public byte[] write(EmbeddingResult result, String model, EncodingFormat format) {
+        float[][] vectors = result.vectors();
+        int dims = vectors.length == 0 ? 0 : vectors[0].length;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(128 + vectors.length * dims * (format == EncodingFormat.FLOAT ? 12 : 6));
+        try (JsonGenerator g = json.createGenerator(out, JsonEncoding.UTF8)) {
+            g.writeStartObject();
+            g.writeStringField("object", "list");
+            g.writeArrayFieldStart("data");
+            ByteBuffer buf = null;
+            for (int i = 0; i < vectors.length; i++) {
+                float[] v = vectors[i];
+                g.writeStartObject();
+                g.writeStringField("object", "embedding");
+                g.writeNumberField("index", i);
+                g.writeFieldName("embedding");
+                if (format == EncodingFormat.BASE64) {
+                    if (buf == null || buf.capacity() != v.length * 4) {
+                        buf = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+                    }
+                    buf.clear();
+                    buf.asFloatBuffer().put(v);
+                    g.writeString(Base64.getEncoder().encodeToString(buf.array()));
+                } else {
+                    g.writeStartArray(v, v.length);
+                    for (float x : v) {
+                        g.writeNumber(x);
+                    }
+                    g.writeEndArray();
+                }
+                g.writeEndObject();
+            }
+            g.writeEndArray();
+            g.writeStringField("model", model);
+            g.writeObjectFieldStart("usage");
+            g.writeNumberField("prompt_tokens", result.promptTokens());
+            g.writeNumberField("total_tokens", result.promptTokens());
+            g.writeEndObject();
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+}

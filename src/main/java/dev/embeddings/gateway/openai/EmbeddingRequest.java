@@ -1,0 +1,35 @@
+package dev.embeddings.gateway.openai;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A validated OpenAI embeddings request.
+ *
+ * <p>Exactly one of {@code texts} and {@code tokenIds} is non-null: {@code input} as a string or string array gives
+ * {@code texts}; an int array (one tokenised input) or an array of int arrays gives {@code tokenIds}.
+ *
+ * @param model          the model name the client asked for (the response echoes it)
+ * @param texts          text inputs in request order, or null
+ * @param tokenIds       token-id inputs (cl100k_base ids) in request order, or null
+ * @param encodingFormat float unless the client asked for base64
+ * @param dimensions     requested output dimensions, or null when not set
+ * @param user           the OpenAI {@code user} field, or null when not set
+ * @param extras         other top-level fields the client sent (provider extras such as {@code input_type});
+ *                       adapters read only the ones on their own allow-list
+ */
+public record EmbeddingRequest(String model, List<String> texts, List<int[]> tokenIds, EncodingFormat encodingFormat,
+                               Integer dimensions, String user, Map<String, JsonNode> extras) {
+
+    /** Number of inputs. */
+    public int size() {
+        return texts != null ? texts.size() : tokenIds.size();
+    }
+
+    /** The same request for another model name (Azure-style paths put the model in the URL). */
+    public EmbeddingRequest withModel(String newModel) {
+        return new EmbeddingRequest(newModel, texts, tokenIds, encodingFormat, dimensions, user, extras);
+    }
+}

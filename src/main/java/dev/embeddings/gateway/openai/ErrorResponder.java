@@ -1,0 +1,89 @@
+package dev.embeddings.gateway.openai;
+
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+/**
+ * Turns any failure into the OpenAI error shape {@code {"error":{"message","type","param","code"}}} with the right
+ * HTTP status. A {@link GatewayException} gives its own status and fields; anything else is a 500 with a generic
+ * message (the cause goes to the log only, never to the client: no stack trace, class name or secret).
+ */
+public final class ErrorResponder {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ErrorResponder.class);
+    private static final JsonFactory JSON = new JsonFactory();
+
+    /**
+     * Camel entry for {@code onException}: reads {@link Exchange#EXCEPTION_CAUGHT}, replaces the message with the
+     * error JSON and status, and drops every other header (so nothing from an upstream leaks back).
+     */
+    public void respond(Exchange exchange) {
+        Throwable caught = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        GatewayException e = toGatewayException(caught);
+        Message m = exchange.getMessage();
+        String requestId = m.getHeader("x-request-id", String.class);
+        m.removeHeaders("*");
+        m.setHeader(Exchange.HTTP_RESPONSE_CODE, e.status());
+        m.setHeader(Exchange.CONTENT_TYPE, "application/json");
+        if (requestId != null) {
+            m.setHeader("x-request-id", requestId);
+        }
+        if (e.retryAfterSeconds() != null) {
+            m.setHeader("Retry-After", String.valueOf(e.retryAfterSeconds()));
+        }
+        m.setBody(body(e));
+    }
+
+    /** Maps a throwable (possibly wrapped by Camel) to the error the client sees. */
+    public static GatewayException toGatewayException(Throwable caught) {
+        for (Throwable t = caught; t != null; t = t.getCause()) {
+            if (t instanceof GatewayException g) {
+                if (g.status() >= 500) {
+                    LOG.warn("request failed: {} {}", g.status(), g.getMessage());
+                }
+                return g;
+            }
+        }
+        LOG.error("unexpected failure while serving a request", caught);
+        return new GatewayException(500, "internal_error", null, "internal_error",
+                "The gateway failed to process the request.");
+    }
+
+    /** The OpenAI error body for {@code e}, UTF-8 JSON. */
+    public static byte[] body(GatewayException e) {
+        return body(e.getMessage(), e.type(), e.param(), e.code());
+    }
+
+    /** An OpenAI error body, UTF-8 JSON; null fields are written as JSON null. */
+    public static byte[] body(String message, String type, String param, String code) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(160);
+        try (JsonGenerator g = JSON.createGenerator(out, JsonEncoding.UTF8)) {
+            g.writeStartObject();
+            g.writeObjectFieldStart("error");
+            g.writeStringField("message", message);
+            g.writeStringField("type", type);
+            g.writeStringField("param", param);
+            g.writeStringField("code", code);
+            g.writeEndObject();
+            g.writeEndObject();
+        } catch (IOException ex) {
+            throw new UncheckedIOException(ex);
+        }
+        return out.toByteArray();
+    }
+
+    /** For provider routes that are declared but not built yet: throws 501 provider_not_implemented. */
+    public void providerNotImplemented(@org.apache.camel.ExchangeProperty("provider") String provider) {
+        throw new GatewayException(501, "invalid_request_error", "model", "provider_not_implemented",
+                "The provider '" + provider + "' is not implemented by this gateway yet.");
+    }
+}

@@ -1,0 +1,77 @@
+package dev.embeddings.gateway.openai;
+
+/**
+ * A failure that becomes an OpenAI error response: {@code {"error": {"message", "type", "param", "code"}}} with
+ * {@link #status()} as HTTP status. The message is client-safe by construction: callers never put a secret, a
+ * stack trace or a Java class name into it.
+ */
+public class GatewayException extends RuntimeException {
+
+    private final int status;
+    private final String type;
+    private final String param;
+    private final String code;
+    private final Integer retryAfterSeconds;
+
+    public GatewayException(int status, String type, String param, String code, String message) {
+        this(status, type, param, code, message, null);
+    }
+
+    public GatewayException(int status, String type, String param, String code, String message,
+                            Integer retryAfterSeconds) {
+        super(message, null, false, false);
+        this.status = status;
+        this.type = type;
+        this.param = param;
+        this.code = code;
+        this.retryAfterSeconds = retryAfterSeconds;
+    }
+
+    /** 400 invalid_request_error about one request field. */
+    public static GatewayException invalid(String param, String message) {
+        return new GatewayException(400, "invalid_request_error", param, null, message);
+    }
+
+    /** 400 invalid_request_error with a machine-readable code. */
+    public static GatewayException invalid(String param, String code, String message) {
+        return new GatewayException(400, "invalid_request_error", param, code, message);
+    }
+
+    /** 401 authentication_error / invalid_api_key. */
+    public static GatewayException unauthorized(String message) {
+        return new GatewayException(401, "authentication_error", null, "invalid_api_key", message);
+    }
+
+    /** 404 model_not_found, naming the model the client asked for. */
+    public static GatewayException modelNotFound(String model) {
+        return new GatewayException(404, "invalid_request_error", "model", "model_not_found",
+                "The model '" + model + "' does not exist or you do not have access to it.");
+    }
+
+    /** 413 request_too_large. */
+    public static GatewayException tooLarge(long limitBytes) {
+        return new GatewayException(413, "invalid_request_error", null, "request_too_large",
+                "Request body exceeds the limit of " + limitBytes + " bytes.");
+    }
+
+    public int status() {
+        return status;
+    }
+
+    public String type() {
+        return type;
+    }
+
+    public String param() {
+        return param;
+    }
+
+    public String code() {
+        return code;
+    }
+
+    /** Seconds for a {@code Retry-After} response header, or null. */
+    public Integer retryAfterSeconds() {
+        return retryAfterSeconds;
+    }
+}

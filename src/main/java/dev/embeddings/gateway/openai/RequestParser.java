@@ -1,0 +1,256 @@
+package dev.embeddings.gateway.openai;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Parses and validates an OpenAI embeddings request body in one streaming pass (Jackson), per the OpenAI
+ * embeddings API: {@code model} (required string), {@code input} (string | string[] | int[] | int[][], 1..2048
+ * items, no empty string or array), {@code encoding_format} (float|base64), {@code dimensions} (positive integer),
+ * {@code user} (string). A JSON {@code null} counts as omitted.
+ *
+ * <p>Throws {@link GatewayException} 400 with the offending {@code param} for anything else, and for body fields
+ * that would retarget the upstream ({@code api_base}, {@code api_key}, {@code aws_*} ...), which are never used.
+ */
+public final class RequestParser {
+
+    /** The OpenAI limit on the number of inputs in one request. */
+    public static final int MAX_INPUTS = 2048;
+
+    /** Fields that would point the upstream call elsewhere or carry credentials: always rejected. */
+    private static final Set<String> RETARGETING = Set.of("api_base", "base_url", "api_key", "api_version",
+            "azure_ad_token", "azure_endpoint", "azure_deployment", "deployment_url", "deployment_id", "endpoint_url",
+            "custom_llm_provider", "litellm_params", "extra_headers", "headers", "region_name", "organization",
+            "project", "hf_token", "inference_component", "model_id");
+    /** Gateway-control fields LiteLLM clients send: accepted, never forwarded. */
+    private static final Set<String> CONTROL = Set.of("metadata", "caching", "cache", "drop_params", "tags", "ttl",
+            "no-log", "mock_response", "timeout", "num_retries", "fallbacks", "context_window_fallback_dict");
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private final JsonFactory factory;
+
+    public RequestParser() {
+        factory = JsonFactory.builder()
+                .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(32).build())
+                .build();
+    }
+
+    /**
+     * Camel entry: parses the HTTP body. Throws GatewayException 415 when the client labelled the body as a form
+     * (e.g. {@code curl -d} without a JSON content type): the form decoding has already altered it.
+     */
+    public EmbeddingRequest parseHttp(byte[] body, @org.apache.camel.Header("Content-Type") String contentType) {
+        if (contentType != null && (contentType.regionMatches(true, 0, "application/x-www-form-urlencoded", 0, 33)
+                || contentType.regionMatches(true, 0, "multipart/", 0, 10))) {
+            throw new GatewayException(415, "invalid_request_error", null, "unsupported_media_type",
+                    "Content-Type '" + contentType + "' is not accepted: send the JSON body with "
+                            + "'Content-Type: application/json'.");
+        }
+        return parse(body);
+    }
+
+    /** Parses {@code body} (UTF-8 JSON). */
+    public EmbeddingRequest parse(byte[] body) {
+        if (body == null || body.length == 0) {
+            throw GatewayException.invalid(null, "The request body is empty; expected a JSON object with model and input.");
+        }
+        try (JsonParser p = factory.createParser(body)) {
+            return parse(p);
+        } catch (JsonProcessingException e) {
+            throw GatewayException.invalid(null, "We could not parse the JSON body of your request. "
+                    + "(HINT: the body must be a JSON object with model and input.)");
+        } catch (IOException e) {
+            throw GatewayException.invalid(null, "The request body could not be read.");
+        }
+    }
+
+    private EmbeddingRequest parse(JsonParser p) throws IOException {
+        if (p.nextToken() != JsonToken.START_OBJECT) {
+            throw GatewayException.invalid(null, "The request body must be a JSON object.");
+        }
+        String model = null;
+        Input input = null;
+        boolean inputSeen = false;
+        EncodingFormat format = EncodingFormat.FLOAT;
+        Integer dimensions = null;
+        String user = null;
+        Map<String, JsonNode> extras = new LinkedHashMap<>();
+        JsonToken t;
+        while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+            String name = p.currentName();
+            JsonToken v = p.nextToken();
+            switch (name) {
+                case "model" -> model = optionalString(p, v, "model");
+                case "input" -> {
+                    inputSeen = v != JsonToken.VALUE_NULL;
+                    input = v == JsonToken.VALUE_NULL ? null : input(p, v);
+                }
+                case "encoding_format" -> {
+                    String f = optionalString(p, v, "encoding_format");
+                    if (f != null) {
+                        format = switch (f) {
+                            case "float" -> EncodingFormat.FLOAT;
+                            case "base64" -> EncodingFormat.BASE64;
+                            default -> throw GatewayException.invalid("encoding_format",
+                                    "Invalid encoding_format '" + f + "': expected 'float' or 'base64'.");
+                        };
+                    }
+                }
+                case "dimensions" -> {
+                    if (v != JsonToken.VALUE_NULL) {
+                        if (v != JsonToken.VALUE_NUMBER_INT || p.getNumberType() != JsonParser.NumberType.INT
+                                || p.getIntValue() < 1) {
+                            throw GatewayException.invalid("dimensions", "dimensions must be a positive integer.");
+                        }
+                        dimensions = p.getIntValue();
+                    }
+                }
+                case "user" -> user = optionalString(p, v, "user");
+                default -> {
+                    String lower = name.toLowerCase(Locale.ROOT);
+                    if (RETARGETING.contains(lower) || lower.startsWith("aws_") || lower.startsWith("vertex_")) {
+                        throw GatewayException.invalid(name, "The field '" + name + "' is not accepted: upstream "
+                                + "endpoints and credentials come only from the gateway's configuration.");
+                    }
+                    JsonNode node = MAPPER.readTree(p);
+                    if (!CONTROL.contains(lower) && node != null && !node.isNull()) {
+                        extras.put(name, node);
+                    }
+                }
+            }
+        }
+        if (t != JsonToken.END_OBJECT || p.nextToken() != null) {
+            throw GatewayException.invalid(null, "The request body must be a single JSON object.");
+        }
+        if (model == null || model.isBlank()) {
+            throw GatewayException.invalid("model", "You must provide a model parameter.");
+        }
+        if (!inputSeen) {
+            throw GatewayException.invalid("input", "You must provide an input parameter.");
+        }
+        return new EmbeddingRequest(model, input.texts, input.tokens, format, dimensions, user, Map.copyOf(extras));
+    }
+
+    private record Input(List<String> texts, List<int[]> tokens) {
+    }
+
+    private static Input input(JsonParser p, JsonToken v) throws IOException {
+        if (v == JsonToken.VALUE_STRING) {
+            return new Input(List.of(text(p.getText(), -1)), null);
+        }
+        if (v != JsonToken.START_ARRAY) {
+            throw badInput();
+        }
+        JsonToken first = p.nextToken();
+        if (first == JsonToken.END_ARRAY) {
+            throw GatewayException.invalid("input", "input must not be an empty array.");
+        }
+        if (first == JsonToken.VALUE_STRING) {
+            List<String> texts = new ArrayList<>();
+            for (JsonToken e = first; e != JsonToken.END_ARRAY; e = p.nextToken()) {
+                if (e != JsonToken.VALUE_STRING) {
+                    throw badInput();
+                }
+                checkCount(texts.size());
+                texts.add(text(p.getText(), texts.size()));
+            }
+            return new Input(texts, null);
+        }
+        if (first == JsonToken.VALUE_NUMBER_INT) {
+            int[] ids = tokenArray(p, first, -1);
+            return new Input(null, List.<int[]>of(ids));
+        }
+        if (first == JsonToken.START_ARRAY) {
+            List<int[]> all = new ArrayList<>();
+            for (JsonToken e = first; e != JsonToken.END_ARRAY; e = p.nextToken()) {
+                if (e != JsonToken.START_ARRAY) {
+                    throw badInput();
+                }
+                checkCount(all.size());
+                JsonToken f = p.nextToken();
+                if (f == JsonToken.END_ARRAY) {
+                    throw GatewayException.invalid("input", "input[" + all.size() + "] must not be an empty array.");
+                }
+                if (f != JsonToken.VALUE_NUMBER_INT) {
+                    throw badInput();
+                }
+                all.add(tokenArray(p, f, all.size()));
+            }
+            return new Input(null, all);
+        }
+        throw badInput();
+    }
+
+    /** Reads ints up to the closing bracket; the first token is already current. */
+    private static int[] tokenArray(JsonParser p, JsonToken first, int index) throws IOException {
+        int[] buf = new int[16];
+        int n = 0;
+        for (JsonToken e = first; e != JsonToken.END_ARRAY; e = p.nextToken()) {
+            if (e != JsonToken.VALUE_NUMBER_INT || p.getNumberType() != JsonParser.NumberType.INT
+                    || p.getIntValue() < 0) {
+                throw GatewayException.invalid("input", "Token ids" + (index >= 0 ? " in input[" + index + "]" : "")
+                        + " must be non-negative integers.");
+            }
+            if (n == buf.length) {
+                buf = java.util.Arrays.copyOf(buf, n * 2);
+            }
+            buf[n++] = p.getIntValue();
+        }
+        return java.util.Arrays.copyOf(buf, n);
+    }
+
+    private static String text(String s, int index) {
+        String where = index >= 0 ? "input[" + index + "]" : "input";
+        if (s.isEmpty()) {
+            throw GatewayException.invalid("input", where + " must not be an empty string.");
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c)) {
+                if (i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                    i++;
+                    continue;
+                }
+                throw GatewayException.invalid("input", where + " contains an unpaired UTF-16 surrogate.");
+            }
+            if (Character.isLowSurrogate(c)) {
+                throw GatewayException.invalid("input", where + " contains an unpaired UTF-16 surrogate.");
+            }
+        }
+        return s;
+    }
+
+    private static void checkCount(int alreadyRead) {
+        if (alreadyRead >= MAX_INPUTS) {
+            throw GatewayException.invalid("input", "input must have at most " + MAX_INPUTS + " items.");
+        }
+    }
+
+    private static GatewayException badInput() {
+        return GatewayException.invalid("input", "input must be a string, an array of strings, an array of "
+                + "integers (token ids) or an array of integer arrays.");
+    }
+
+    private static String optionalString(JsonParser p, JsonToken v, String param) throws IOException {
+        if (v == JsonToken.VALUE_NULL) {
+            return null;
+        }
+        if (v != JsonToken.VALUE_STRING) {
+            throw GatewayException.invalid(param, param + " must be a string.");
+        }
+        return p.getText();
+    }
+}

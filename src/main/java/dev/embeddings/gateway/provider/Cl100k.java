@@ -1,0 +1,73 @@
+package dev.embeddings.gateway.provider;
+
+import com.knuddels.jtokkit.Encodings;
+import com.knuddels.jtokkit.api.Encoding;
+import com.knuddels.jtokkit.api.EncodingType;
+import com.knuddels.jtokkit.api.IntArrayList;
+import dev.embeddings.gateway.openai.GatewayException;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The cl100k_base tokenizer (jtokkit): the encoding OpenAI clients use for token-id inputs, and our token counter
+ * for upstreams that report no usage.
+ */
+public final class Cl100k {
+
+    private static final Encoding ENCODING = Encodings.newDefaultEncodingRegistry()
+            .getEncoding(EncodingType.CL100K_BASE);
+    /** One past the largest cl100k_base id (ordinary tokens plus the special ones up to 100276). */
+    public static final int VOCAB_SIZE = 100277;
+
+    private Cl100k() {
+    }
+
+    /** Number of cl100k_base tokens in {@code text}. */
+    public static int count(String text) {
+        return ENCODING.countTokensOrdinary(text);
+    }
+
+    /** Total cl100k_base tokens over all texts. */
+    public static int count(List<String> texts) {
+        int n = 0;
+        for (String t : texts) {
+            n += count(t);
+        }
+        return n;
+    }
+
+    /**
+     * Decodes token-id inputs to text. Throws GatewayException 400 (param {@code input}) when an id is outside
+     * cl100k_base.
+     */
+    public static List<String> decode(List<int[]> inputs) {
+        List<String> out = new ArrayList<>(inputs.size());
+        for (int i = 0; i < inputs.size(); i++) {
+            int[] ids = inputs.get(i);
+            IntArrayList list = new IntArrayList(ids.length);
+            for (int id : ids) {
+                if (id < 0 || id >= VOCAB_SIZE) {
+                    throw GatewayException.invalid("input", "input[" + i + "] has token id " + id
+                            + ", outside the cl100k_base vocabulary (0.." + (VOCAB_SIZE - 1) + ").");
+                }
+                list.add(id);
+            }
+            try {
+                out.add(ENCODING.decode(list));
+            } catch (IllegalArgumentException e) {
+                throw GatewayException.invalid("input", "input[" + i + "] has a token id that cl100k_base cannot decode.");
+            }
+        }
+        return out;
+    }
+
+    /** Token count of token-id inputs: the number of ids. */
+    public static int countIds(List<int[]> inputs) {
+        int n = 0;
+        for (int[] ids : inputs) {
+            n += ids.length;
+        }
+        return n;
+    }
+}

@@ -1,0 +1,80 @@
+package dev.embeddings.gateway.provider.local;
+
+import dev.embeddings.gateway.config.ConfigException;
+import dev.embeddings.gateway.config.Deployment;
+import dev.embeddings.gateway.provider.Cl100k;
+import dev.embeddings.gateway.provider.Dimensions;
+import dev.embeddings.gateway.provider.EmbeddingCall;
+import dev.embeddings.gateway.provider.EmbeddingResult;
+import dev.langchain4j.data.embedding.Embedding;
+import dev.langchain4j.data.segment.TextSegment;
+import dev.langchain4j.model.embedding.EmbeddingModel;
+import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
+import dev.langchain4j.model.output.Response;
+import org.apache.camel.ExchangeProperty;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+
+/**
+ * The {@code local} provider: in-process ONNX models (LangChain4j), no network. Known model ids:
+ * {@code all-minilm-l6-v2} (384 dimensions, unit-length vectors, max 256 word pieces; longer inputs are split and
+ * averaged by LangChain4j).
+ *
+ * <p>A request's inputs are spread over a bounded pool sized to the cores (never the Vert.x event loop). Usage is
+ * the model tokenizer's own token count. Token-id inputs are decoded with cl100k_base first.
+ */
+public final class LocalAdapter {
+
+    public static final Set<String> MODELS = Set.of("all-minilm-l6-v2");
+    public static final int ALL_MINILM_DIMENSIONS = 384;
+
+    private volatile EmbeddingModel model;
+    private ExecutorService pool;
+
+    /** Throws ConfigException when a local deployment names a model this build does not ship. */
+    public static void checkDeployment(Deployment d) {
+        if (!MODELS.contains(d.upstreamModel())) {
+            throw new ConfigException("model_list entry '" + d.modelName() + "': unknown local model '"
+                    + d.upstreamModel() + "' (available: " + MODELS + ")");
+        }
+    }
+
+    /** Loads the model (about 1 s, 90 MB of weights from the jar) with inference spread over {@code pool}. */
+    public synchronized void start(ExecutorService pool) {
+        this.pool = pool;
+        if (model == null) {
+            model = new AllMiniLmL6V2EmbeddingModel(pool);
+        }
+    }
+
+    /**
+     * Embeds the call's inputs. Returns float[n][384] (or [n][dimensions] for a matryoshka deployment) in input
+     * order. Throws GatewayException 400 for an unsupported {@code dimensions} or an undecodable token id.
+     */
+    public EmbeddingResult embed(@ExchangeProperty(EmbeddingCall.PROPERTY) EmbeddingCall call) {
+        Integer dimensions = call.request().dimensions();
+        Dimensions.check(dimensions, call.deployment(), ALL_MINILM_DIMENSIONS);
+        List<String> texts = call.request().texts() != null ? call.request().texts()
+                : Cl100k.decode(call.request().tokenIds());
+        EmbeddingModel m = model;
+        if (m == null) {
+            start(pool);
+            m = model;
+        }
+        List<TextSegment> segments = new ArrayList<>(texts.size());
+        for (String t : texts) {
+            segments.add(TextSegment.from(t));
+        }
+        Response<List<Embedding>> response = m.embedAll(segments);
+        List<Embedding> embeddings = response.content();
+        float[][] vectors = new float[embeddings.size()][];
+        for (int i = 0; i < vectors.length; i++) {
+            vectors[i] = embeddings.get(i).vector();
+        }
+        Integer tokens = response.tokenUsage() == null ? null : response.tokenUsage().inputTokenCount();
+        return new EmbeddingResult(Dimensions.truncate(vectors, dimensions), tokens == null ? 0 : tokens);
+    }
+}
