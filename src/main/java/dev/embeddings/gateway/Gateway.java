@@ -13,6 +13,7 @@ import dev.embeddings.gateway.openai.RequestParser;
 import dev.embeddings.gateway.provider.local.LocalAdapter;
 import dev.embeddings.gateway.security.KeyAuthenticator;
 import io.vertx.core.Handler;
+import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import org.apache.camel.CamelContext;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
@@ -86,11 +87,20 @@ public final class Gateway {
             @Override
             public void afterConfigure(BaseMainSupport m) {
                 startProviders(m.getCamelContext());
-            }
+                try {
+                    m.getCamelContext().addStartupListener(new org.apache.camel.ExtendedStartupListener() {
+                        @Override
+                        public void onCamelContextStarted(CamelContext c, boolean alreadyStarted) {
+                        }
 
-            @Override
-            public void afterStart(BaseMainSupport m) {
-                installHttpErrorHandlers(m.getCamelContext());
+                        @Override
+                        public void onCamelContextFullyStarted(CamelContext c, boolean alreadyStarted) {
+                            installHttpErrorHandlers(c);
+                        }
+                    });
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
             }
         });
     }
@@ -149,19 +159,23 @@ public final class Gateway {
         }
     }
 
-    /** Vert.x answers some requests before any route runs (body too large, no such path): make those OpenAI errors too. */
+    /**
+     * Vert.x answers some requests before any route runs (body over the limit, no such path, wrong method): give
+     * those the OpenAI error shape too, on the server's root router.
+     */
     private static void installHttpErrorHandlers(CamelContext ctx) {
-        VertxPlatformHttpRouter router = VertxPlatformHttpRouter.lookup(ctx);
-        if (router == null) {
-            return;
+        for (VertxPlatformHttpRouter r : ctx.getRegistry().findByType(VertxPlatformHttpRouter.class)) {
+            if (r.getServer() == null || r.getServer().getServer() == null
+                    || !(r.getServer().getServer().requestHandler() instanceof Router root)) {
+                continue;
+            }
+            Long max = r.getServer().getMaxBodySize();
+            root.errorHandler(413, respond(GatewayException.tooLarge(max != null ? max : DEFAULT_MAX_BODY)));
+            root.errorHandler(404, respond(new GatewayException(404, "invalid_request_error", null, "not_found",
+                    "Unknown path.")));
+            root.errorHandler(405, respond(new GatewayException(405, "invalid_request_error", null,
+                    "method_not_allowed", "Method not allowed on this path.")));
         }
-        long limit = router.getServer() != null && router.getServer().getMaxBodySize() != null
-                ? router.getServer().getMaxBodySize() : DEFAULT_MAX_BODY;
-        router.errorHandler(413, respond(GatewayException.tooLarge(limit)));
-        router.errorHandler(404, respond(new GatewayException(404, "invalid_request_error", null, "not_found",
-                "Unknown path.")));
-        router.errorHandler(405, respond(new GatewayException(405, "invalid_request_error", null,
-                "method_not_allowed", "Method not allowed on this path.")));
     }
 
     private static Handler<RoutingContext> respond(GatewayException e) {

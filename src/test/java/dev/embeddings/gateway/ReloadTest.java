@@ -1,0 +1,59 @@
+package dev.embeddings.gateway;
+
+import org.junit.jupiter.api.Test;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Editing a route file in the routes folder changes behaviour without restart or rebuild. */
+class ReloadTest {
+
+    @Test
+    void editedRouteIsServedWithoutRestart() throws Exception {
+        Path routes = Files.createTempDirectory("routes");
+        try (Stream<Path> files = Files.list(Path.of("routes"))) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Files.copy(f, routes.resolve(f.getFileName()));
+            }
+        }
+        Path config = Files.createTempFile("cfg", ".yaml");
+        Files.writeString(config, "model_list:\n  - model_name: mini\n    litellm_params:\n"
+                + "      model: local/all-minilm-l6-v2\n");
+        try (GatewayHarness gw = GatewayHarness.startWith(config, routes, Map.of(), true)) {
+            HttpResponse<String> before = gw.get("/v1/models");
+            assertEquals(200, before.statusCode());
+            assertTrue(before.headers().firstValue("x-route-version").isEmpty());
+
+            Path file = routes.resolve("embeddings-api.yaml");
+            String marker = "            name: Content-Type\n            constant: application/json\n";
+            String edited = Files.readString(file).replace(marker, marker
+                    + "        - setHeader:\n            name: x-route-version\n            constant: edited\n");
+            assertTrue(edited.contains("x-route-version"), "the test's edit did not apply");
+            Path tmp = routes.resolve("embeddings-api.yaml.tmp");
+            Files.writeString(tmp, edited);
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+
+            String seen = null;
+            long deadline = System.currentTimeMillis() + 20_000;
+            while (System.currentTimeMillis() < deadline) {
+                HttpResponse<String> r = gw.get("/v1/models");
+                seen = r.headers().firstValue("x-route-version").orElse(null);
+                if ("edited".equals(seen)) {
+                    assertEquals(200, r.statusCode());
+                    break;
+                }
+                Thread.sleep(250);
+            }
+            assertEquals("edited", seen, "the edited route was not picked up within 20 s");
+            // the embeddings API kept serving through the reload
+            assertEquals(200, gw.post("/v1/embeddings", "{\"model\":\"mini\",\"input\":\"still here\"}").statusCode());
+        }
+    }
+}
