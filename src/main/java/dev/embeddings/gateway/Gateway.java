@@ -21,7 +21,13 @@ import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.Main;
 import org.apache.camel.main.MainListenerSupport;
 
+import dev.embeddings.gateway.provider.BatchCollector;
+import dev.embeddings.gateway.provider.ProviderAdapter;
+import dev.embeddings.gateway.provider.azure.AzureAdapter;
+
 import java.nio.file.Files;
+import java.util.EnumMap;
+import java.util.Map;
 import java.nio.file.Path;
 import java.util.function.Function;
 
@@ -42,9 +48,11 @@ public final class Gateway {
     private final GatewayConfig config;
     private final ModelRegistry registry;
     private final LocalAdapter localAdapter = new LocalAdapter();
+    private final Map<Provider, ProviderAdapter> adapters = new EnumMap<>(Provider.class);
 
-    private Gateway(GatewayOptions options, GatewayConfig config) {
+    private Gateway(GatewayOptions options, GatewayConfig config, Map<Provider, ProviderAdapter> adapters) {
         this.config = config;
+        this.adapters.putAll(adapters);
         this.registry = new ModelRegistry(config);
         Path routes = options.routes().toAbsolutePath().normalize();
         String routesUri = "file:" + routes;
@@ -83,6 +91,8 @@ public final class Gateway {
         main.bind("normalizer", new ResponseNormalizer());
         main.bind("errorResponder", new ErrorResponder());
         main.bind("localAdapter", localAdapter);
+        main.bind("batchCollector", new BatchCollector());
+        adapters.forEach((p, a) -> main.bind(p.prefix() + "Adapter", a));
         main.addMainListener(new MainListenerSupport() {
             @Override
             public void afterConfigure(BaseMainSupport m) {
@@ -117,12 +127,40 @@ public final class Gateway {
             throw new ConfigException("routes folder not found: " + options.routes());
         }
         GatewayConfig config = new ConfigLoader(env).load(options.config());
+        Map<Provider, ProviderAdapter> adapters = adapters(env);
+        long timeoutMs = defaultTimeoutMs(config);
+        adapters.values().forEach(a -> a.setDefaultTimeoutMs(timeoutMs));
         for (Deployment d : config.deployments()) {
             if (d.provider() == Provider.LOCAL) {
                 LocalAdapter.checkDeployment(d);
+            } else if (adapters.containsKey(d.provider())) {
+                adapters.get(d.provider()).prepare(d);
             }
         }
-        return new Gateway(options, config);
+        return new Gateway(options, config, adapters);
+    }
+
+    /** The adapter of every provider that has one (the local model has its own). */
+    private static Map<Provider, ProviderAdapter> adapters(Function<String, String> env) {
+        Map<Provider, ProviderAdapter> m = new EnumMap<>(Provider.class);
+        m.put(Provider.AZURE, new AzureAdapter(env));
+        return m;
+    }
+
+    /** {@code litellm_settings.request_timeout} (seconds) or LiteLLM's default of 600 s, in ms. */
+    private static long defaultTimeoutMs(GatewayConfig config) {
+        Object t = config.litellmSettings().get("request_timeout");
+        if (t == null) {
+            t = config.routerSettings().get("timeout");
+        }
+        if (t == null) {
+            return ProviderAdapter.DEFAULT_TIMEOUT_MS;
+        }
+        try {
+            return (long) (Double.parseDouble(t.toString()) * 1000);
+        } catch (NumberFormatException e) {
+            throw new ConfigException("litellm_settings.request_timeout must be a number of seconds");
+        }
     }
 
     /** Starts serving and returns (for tests and embedding). */
@@ -138,6 +176,7 @@ public final class Gateway {
 
     public void stop() {
         main.stop();
+        adapters.values().forEach(ProviderAdapter::close);
     }
 
     public CamelContext camelContext() {
@@ -157,6 +196,9 @@ public final class Gateway {
             int cores = Runtime.getRuntime().availableProcessors();
             localAdapter.start(ctx.getExecutorServiceManager().newFixedThreadPool(localAdapter, "local-model", cores));
         }
+        // upstream calls of the providers' parallel splits; each request bounds its own share by waves of
+        // max_parallel_requests, so the pool itself is unbounded and idle threads expire
+        ctx.getRegistry().bind("upstreamPool", ctx.getExecutorServiceManager().newCachedThreadPool(this, "upstream"));
     }
 
     /**

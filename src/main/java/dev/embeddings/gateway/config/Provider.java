@@ -10,16 +10,23 @@ import java.util.stream.Collectors;
  * {@code routes/provider-<name>.yaml}.
  */
 public enum Provider {
-    LOCAL("local"),
-    BEDROCK("bedrock"),
-    SAGEMAKER("sagemaker"),
-    AZURE("azure"),
-    HUGGINGFACE("huggingface");
+    LOCAL("local", "Local model"),
+    BEDROCK("bedrock", "Bedrock"),
+    SAGEMAKER("sagemaker", "SageMaker"),
+    AZURE("azure", "Azure OpenAI"),
+    HUGGINGFACE("huggingface", "Hugging Face");
 
     private final String prefix;
+    private final String displayName;
 
-    Provider(String prefix) {
+    Provider(String prefix, String displayName) {
         this.prefix = prefix;
+        this.displayName = displayName;
+    }
+
+    /** The name used in error messages, e.g. {@code Azure OpenAI}. */
+    public String displayName() {
+        return displayName;
     }
 
     /** The LiteLLM prefix and route suffix, e.g. {@code bedrock}. */

@@ -3,6 +3,8 @@ package dev.embeddings.gateway.openai;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import dev.embeddings.gateway.provider.EmbeddingCall;
+import dev.embeddings.gateway.provider.UpstreamErrors;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.slf4j.Logger;
@@ -28,7 +30,14 @@ public final class ErrorResponder {
      */
     public void respond(Exchange exchange) {
         Throwable caught = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
-        GatewayException e = toGatewayException(caught);
+        EmbeddingCall call = exchange.getProperty(EmbeddingCall.PROPERTY, EmbeddingCall.class);
+        GatewayException e = call == null ? null : UpstreamErrors.fromThrowable(
+                call.deployment().provider().displayName(), call.deployment(), caught);
+        if (e == null) {
+            e = toGatewayException(caught);
+        } else if (e.status() >= 500) {
+            LOG.warn("upstream call failed: {} {} ({})", e.status(), e.getMessage(), call.deployment());
+        }
         Message m = exchange.getMessage();
         String requestId = m.getHeader("x-request-id", String.class);
         m.removeHeaders("*");

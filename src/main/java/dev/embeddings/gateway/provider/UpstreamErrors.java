@@ -1,0 +1,194 @@
+package dev.embeddings.gateway.provider;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.embeddings.gateway.config.Deployment;
+import dev.embeddings.gateway.openai.GatewayException;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException;
+import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
+import software.amazon.awssdk.core.exception.SdkClientException;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/**
+ * Maps upstream failures to OpenAI errors, the same way for every provider:
+ * <ul>
+ *   <li>400/422 → 400; 401 → 401; 403 → 403; 404 → 404; 413 → 413</li>
+ *   <li>429 or a throttling exception → 429 {@code rate_limit_error}, keeping {@code Retry-After}</li>
+ *   <li>408 or a timeout → 504 {@code timeout}</li>
+ *   <li>5xx, connection failures, unparseable bodies → 502 {@code api_error}</li>
+ *   <li>an upstream saying the input is too long → 400 {@code context_length_exceeded}</li>
+ * </ul>
+ * Messages name the provider and the upstream status and are sanitised: the deployment's own secrets, AWS key
+ * ids, account ids, ARNs, request signatures and bearer tokens are replaced by {@code [redacted]}.
+ */
+public final class UpstreamErrors {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int MAX_MESSAGE = 300;
+    private static final Pattern CONTEXT_LENGTH = Pattern.compile(
+            "context_length_exceeded|maximum context length|too many input tokens|input is too long"
+                    + "|must have less than \\d+ tokens|exceeds the maximum|token limit|too long for",
+            Pattern.CASE_INSENSITIVE);
+    private static final Pattern[] SECRETS = {
+            Pattern.compile("(?:AKIA|ASIA)[0-9A-Z]{16}"),
+            Pattern.compile("arn:aws[a-z-]*:[^\\s\"',]+"),
+            Pattern.compile("\\b\\d{12}\\b"),
+            Pattern.compile("(?i)(signature|credential|x-amz-security-token|x-amz-signature)=[^\\s,&\"]+"),
+            Pattern.compile("(?i)bearer\\s+[^\\s\"',]+"),
+            Pattern.compile("\\bsk-[A-Za-z0-9_-]{6,}"),
+            Pattern.compile("\\bhf_[A-Za-z0-9]{6,}"),
+    };
+
+    private UpstreamErrors() {
+    }
+
+    /**
+     * The error for an upstream HTTP answer with a non-2xx {@code status}. {@code body} may be null or not JSON;
+     * {@code retryAfter} is the upstream's Retry-After header (seconds) or null.
+     */
+    public static GatewayException fromStatus(String provider, Deployment d, int status, byte[] body,
+                                              String retryAfter) {
+        String detail = sanitize(upstreamMessage(body), d);
+        String message = provider + " upstream returned HTTP " + status + (detail.isEmpty() ? "" : ": " + detail);
+        if ((status == 400 || status == 413 || status == 422) && CONTEXT_LENGTH.matcher(detail).find()) {
+            return new GatewayException(400, "invalid_request_error", "input", "context_length_exceeded", message);
+        }
+        return switch (status) {
+            case 400, 422 -> new GatewayException(400, "invalid_request_error", null, "upstream_bad_request", message);
+            case 401 -> new GatewayException(401, "authentication_error", null, "upstream_authentication_error",
+                    message);
+            case 403 -> new GatewayException(403, "permission_error", null, "upstream_permission_denied", message);
+            case 404 -> new GatewayException(404, "invalid_request_error", "model", "upstream_not_found", message);
+            case 408 -> timeout(provider, message);
+            case 413 -> new GatewayException(413, "invalid_request_error", "input", "request_too_large", message);
+            case 429 -> new GatewayException(429, "rate_limit_error", null, "rate_limit_exceeded", message,
+                    retryAfterSeconds(retryAfter));
+            default -> status >= 500
+                    ? new GatewayException(502, "api_error", null, "upstream_error", message)
+                    : new GatewayException(400, "invalid_request_error", null, "upstream_bad_request", message);
+        };
+    }
+
+    /** The error for an upstream whose 2xx body could not be read as the provider's documented format. */
+    public static GatewayException unparseable(String provider, String what) {
+        return new GatewayException(502, "api_error", null, "upstream_bad_response",
+                provider + " upstream returned an unreadable response: " + what);
+    }
+
+    /**
+     * The error for a failed call: timeouts → 504, AWS service errors by their status (throttling → 429),
+     * connection failures → 502. Returns null when {@code t} is none of these.
+     */
+    public static GatewayException fromThrowable(String provider, Deployment d, Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof GatewayException g) {
+                return g;
+            }
+            if (c instanceof SocketTimeoutException || c instanceof java.net.http.HttpTimeoutException
+                    || c instanceof ApiCallTimeoutException || c instanceof ApiCallAttemptTimeoutException
+                    || c instanceof java.util.concurrent.TimeoutException
+                    || (c instanceof InterruptedIOException && String.valueOf(c.getMessage()).toLowerCase(Locale.ROOT)
+                    .contains("timeout"))
+                    || c.getClass().getSimpleName().contains("Timeout")) {
+                return timeout(provider, provider + " upstream did not answer in time.");
+            }
+            if (c instanceof AwsServiceException a) {
+                String code = a.awsErrorDetails() == null ? null : a.awsErrorDetails().errorCode();
+                String msg = a.awsErrorDetails() == null ? a.getMessage() : a.awsErrorDetails().errorMessage();
+                int status = a.statusCode();
+                if (a.isThrottlingException() || "ThrottlingException".equals(code)
+                        || "TooManyRequestsException".equals(code)) {
+                    status = 429;
+                } else if ("ModelTimeoutException".equals(code)) {
+                    status = 408;
+                }
+                String retryAfter = a.awsErrorDetails() == null || a.awsErrorDetails().sdkHttpResponse() == null ? null
+                        : a.awsErrorDetails().sdkHttpResponse().firstMatchingHeader("Retry-After").orElse(null);
+                byte[] body = msg == null ? null : ("{\"message\":" + quote((code == null ? "" : code + ": ") + msg)
+                        + "}").getBytes(StandardCharsets.UTF_8);
+                return fromStatus(provider, d, status, body, retryAfter);
+            }
+        }
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof IOException || c instanceof SdkClientException) {
+                return new GatewayException(502, "api_error", null, "upstream_connection_error",
+                        provider + " upstream could not be reached or closed the connection.");
+            }
+        }
+        return null;
+    }
+
+    private static GatewayException timeout(String provider, String message) {
+        return new GatewayException(504, "timeout", null, "upstream_timeout", message);
+    }
+
+    private static Integer retryAfterSeconds(String header) {
+        if (header == null || header.isBlank()) {
+            return null;
+        }
+        try {
+            return Math.max(0, (int) Math.ceil(Double.parseDouble(header.trim())));
+        } catch (NumberFormatException e) {
+            try {
+                long at = java.time.ZonedDateTime.parse(header.trim(),
+                        java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME).toEpochSecond();
+                return (int) Math.max(0, at - System.currentTimeMillis() / 1000);
+            } catch (java.time.format.DateTimeParseException e2) {
+                return null;
+            }
+        }
+    }
+
+    /** The upstream's own error text: error.message, message, error, detail, or the raw text. */
+    static String upstreamMessage(byte[] body) {
+        if (body == null || body.length == 0) {
+            return "";
+        }
+        String raw = new String(body, 0, Math.min(body.length, 8192), StandardCharsets.UTF_8);
+        try {
+            JsonNode n = JSON.readTree(body);
+            for (String path : new String[]{"/error/message", "/message", "/Message", "/error", "/detail",
+                    "/errors/0", "/error/0"}) {
+                JsonNode m = n.at(path);
+                if (m.isTextual() && !m.asText().isBlank()) {
+                    return m.asText();
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not JSON: fall back to the raw text
+        }
+        return raw.strip();
+    }
+
+    /** Removes secrets from an upstream message and cuts it to a sane length. */
+    static String sanitize(String text, Deployment d) {
+        String s = text.replaceAll("[\\r\\n\\t]+", " ");
+        if (d != null) {
+            for (String key : Deployment.SECRET_KEYS) {
+                String secret = d.string(key);
+                if (secret != null && secret.length() >= 4) {
+                    s = s.replace(secret, "[redacted]");
+                }
+            }
+        }
+        for (Pattern p : SECRETS) {
+            s = p.matcher(s).replaceAll("[redacted]");
+        }
+        return s.length() > MAX_MESSAGE ? s.substring(0, MAX_MESSAGE) + "…" : s;
+    }
+
+    private static String quote(String s) {
+        try {
+            return JSON.writeValueAsString(s);
+        } catch (IOException e) {
+            return "\"\"";
+        }
+    }
+}

@@ -1,0 +1,129 @@
+package dev.embeddings.gateway.provider.azure;
+
+import dev.embeddings.gateway.config.ConfigException;
+import dev.embeddings.gateway.config.Deployment;
+import dev.embeddings.gateway.provider.Batch;
+import dev.embeddings.gateway.provider.BatchResult;
+import dev.embeddings.gateway.provider.EmbeddingCall;
+import dev.embeddings.gateway.provider.OpenAiFormat;
+import dev.embeddings.gateway.provider.ProviderAdapter;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+/**
+ * Azure OpenAI ({@code azure/<deployment>}), over camel-http.
+ * <ul>
+ *   <li>URL: {@code POST {api_base}/openai/deployments/{deployment}/embeddings?api-version={api_version}}; an
+ *       {@code api_base} that already contains {@code /openai/deployments/} is the full base.</li>
+ *   <li>Auth: {@code api_key} as the {@code api-key} header, or {@code azure_ad_token} as
+ *       {@code Authorization: Bearer}.</li>
+ *   <li>{@code api_version}: config, else {@code AZURE_API_VERSION}, else {@value #DEFAULT_API_VERSION}.</li>
+ *   <li>Body: {@code input} (texts or token ids as they are), {@code dimensions}, {@code user}, and
+ *       {@code encoding_format: float} (the gateway does base64 itself). Upstream usage is kept.</li>
+ *   <li>Batch size 2048.</li>
+ * </ul>
+ */
+public final class AzureAdapter extends ProviderAdapter {
+
+    public static final String DEFAULT_API_VERSION = "2024-10-21";
+    private static final int BATCH = 2048;
+
+    private final Function<String, String> env;
+    private final Map<Deployment, String> endpoints = new ConcurrentHashMap<>();
+
+    public AzureAdapter(Function<String, String> env) {
+        this.env = env;
+    }
+
+    @Override
+    public String displayName() {
+        return "Azure OpenAI";
+    }
+
+    @Override
+    protected int defaultBatchSize(Deployment d) {
+        return BATCH;
+    }
+
+    @Override
+    protected boolean acceptsTokenIds(Deployment d) {
+        return true;
+    }
+
+    @Override
+    protected boolean forwardsDimensions(Deployment d) {
+        return true;
+    }
+
+    /** Builds the deployment's endpoint URI once. Throws ConfigException without api_base or credentials. */
+    @Override
+    public void prepare(Deployment d) {
+        String base = d.string("api_base");
+        if (base == null) {
+            base = env.apply("AZURE_API_BASE");
+        }
+        if (base == null || !(base.startsWith("http://") || base.startsWith("https://"))) {
+            throw new ConfigException("model_list entry '" + d.modelName()
+                    + "': azure needs litellm_params.api_base (https://<resource>.openai.azure.com)");
+        }
+        if (d.string("api_key") == null && d.string("azure_ad_token") == null && env.apply("AZURE_API_KEY") == null) {
+            throw new ConfigException("model_list entry '" + d.modelName()
+                    + "': azure needs litellm_params.api_key or azure_ad_token (or AZURE_API_KEY)");
+        }
+        String version = d.string("api_version");
+        if (version == null) {
+            version = env.apply("AZURE_API_VERSION");
+        }
+        if (version == null) {
+            version = DEFAULT_API_VERSION;
+        }
+        endpoints.put(d, url(base, d.upstreamModel(), version) + "&" + httpOptions(d));
+    }
+
+    /** The upstream URL (with the api-version query) for a base, deployment and version. */
+    static String url(String apiBase, String deployment, String apiVersion) {
+        String base = apiBase.endsWith("/") ? apiBase.substring(0, apiBase.length() - 1) : apiBase;
+        String path;
+        if (base.contains("/openai/deployments/")) {
+            path = base.endsWith("/embeddings") ? base : base + "/embeddings";
+        } else {
+            path = base + "/openai/deployments/" + URLEncoder.encode(deployment, StandardCharsets.UTF_8)
+                    + "/embeddings";
+        }
+        return path + "?api-version=" + URLEncoder.encode(apiVersion, StandardCharsets.UTF_8);
+    }
+
+    /** Camel entry in the split: body = Batch → JSON request bytes, auth headers, endpoint property. */
+    public void request(Exchange exchange) {
+        EmbeddingCall call = call(exchange);
+        Deployment d = call.deployment();
+        Batch batch = exchange.getMessage().getBody(Batch.class);
+        Message m = exchange.getMessage();
+        m.setBody(OpenAiFormat.request(batch, call.request(), null, true));
+        m.setHeader(Exchange.HTTP_METHOD, "POST");
+        m.setHeader(Exchange.CONTENT_TYPE, "application/json");
+        m.setHeader("Accept", "application/json");
+        String key = d.string("api_key") != null ? d.string("api_key") : env.apply("AZURE_API_KEY");
+        if (d.string("azure_ad_token") != null) {
+            m.setHeader("Authorization", "Bearer " + d.string("azure_ad_token"));
+        } else {
+            m.setHeader("api-key", key);
+        }
+        exchange.setProperty(BATCH_PROPERTY, batch);
+        exchange.setProperty(UPSTREAM_ENDPOINT, endpoints.get(d));
+    }
+
+    /** Camel entry in the split: the upstream answer → BatchResult (errors mapped, data sorted by index). */
+    public BatchResult response(Exchange exchange) {
+        byte[] body = httpBody(exchange);
+        return OpenAiFormat.response(body, exchange.getProperty(BATCH_PROPERTY, Batch.class), displayName());
+    }
+
+    private static final String BATCH_PROPERTY = "batch";
+}
