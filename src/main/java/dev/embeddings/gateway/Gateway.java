@@ -9,6 +9,7 @@ import dev.embeddings.gateway.config.Provider;
 import dev.embeddings.gateway.normalize.ResponseNormalizer;
 import dev.embeddings.gateway.openai.ErrorResponder;
 import dev.embeddings.gateway.openai.GatewayException;
+import dev.embeddings.gateway.openai.RequestId;
 import dev.embeddings.gateway.openai.RequestParser;
 import dev.embeddings.gateway.provider.local.LocalAdapter;
 import dev.embeddings.gateway.security.KeyAuthenticator;
@@ -88,6 +89,7 @@ public final class Gateway {
         main.bind("modelRegistry", registry);
         main.bind("auth", new KeyAuthenticator(config.masterKey()));
         main.bind("requestParser", new RequestParser());
+        main.bind("requestId", new RequestId());
         main.bind("normalizer", new ResponseNormalizer());
         main.bind("errorResponder", new ErrorResponder());
         main.bind("localAdapter", localAdapter);

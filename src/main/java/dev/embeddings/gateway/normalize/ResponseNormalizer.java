@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.embeddings.gateway.openai.EncodingFormat;
+import dev.embeddings.gateway.openai.RequestId;
 import dev.embeddings.gateway.provider.EmbeddingCall;
 import dev.embeddings.gateway.provider.EmbeddingResult;
 import org.apache.camel.Exchange;
@@ -35,6 +36,7 @@ public final class ResponseNormalizer {
         exchange.getMessage().setBody(body);
         exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json");
+        RequestId.echo(exchange);
     }
 
     /** Returns the OpenAI response JSON (UTF-8) for {@code result}; {@code model} is echoed as given. */

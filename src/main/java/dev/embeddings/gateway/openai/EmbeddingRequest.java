@@ -27,9 +27,4 @@ public record EmbeddingRequest(String model, List<String> texts, List<int[]> tok
     public int size() {
         return texts != null ? texts.size() : tokenIds.size();
     }
-
-    /** The same request for another model name (Azure-style paths put the model in the URL). */
-    public EmbeddingRequest withModel(String newModel) {
-        return new EmbeddingRequest(newModel, texts, tokenIds, encodingFormat, dimensions, user, extras);
-    }
 }

@@ -39,13 +39,10 @@ public final class ErrorResponder {
             LOG.warn("upstream call failed: {} {} ({})", e.status(), e.getMessage(), call.deployment());
         }
         Message m = exchange.getMessage();
-        String requestId = m.getHeader("x-request-id", String.class);
         m.removeHeaders("*");
         m.setHeader(Exchange.HTTP_RESPONSE_CODE, e.status());
         m.setHeader(Exchange.CONTENT_TYPE, "application/json");
-        if (requestId != null) {
-            m.setHeader("x-request-id", requestId);
-        }
+        RequestId.echo(exchange);
         if (e.retryAfterSeconds() != null) {
             m.setHeader("Retry-After", String.valueOf(e.retryAfterSeconds()));
         }

@@ -52,23 +52,29 @@ public final class RequestParser {
      * Camel entry: parses the HTTP body. Throws GatewayException 415 when the client labelled the body as a form
      * (e.g. {@code curl -d} without a JSON content type): the form decoding has already altered it.
      */
-    public EmbeddingRequest parseHttp(byte[] body, @org.apache.camel.Header("Content-Type") String contentType) {
+    public EmbeddingRequest parseHttp(byte[] body, @org.apache.camel.Header("Content-Type") String contentType,
+                                      @org.apache.camel.ExchangeProperty("pathModel") String pathModel) {
         if (contentType != null && (contentType.regionMatches(true, 0, "application/x-www-form-urlencoded", 0, 33)
                 || contentType.regionMatches(true, 0, "multipart/", 0, 10))) {
             throw new GatewayException(415, "invalid_request_error", null, "unsupported_media_type",
                     "Content-Type '" + contentType + "' is not accepted: send the JSON body with "
                             + "'Content-Type: application/json'.");
         }
-        return parse(body);
+        return parse(body, pathModel);
     }
 
-    /** Parses {@code body} (UTF-8 JSON). */
+    /** Parses {@code body} (UTF-8 JSON); {@code model} is required. */
     public EmbeddingRequest parse(byte[] body) {
+        return parse(body, null);
+    }
+
+    /** Parses {@code body}; when {@code pathModel} is set (Azure-style URL), it replaces the body's model. */
+    public EmbeddingRequest parse(byte[] body, String pathModel) {
         if (body == null || body.length == 0) {
             throw GatewayException.invalid(null, "The request body is empty; expected a JSON object with model and input.");
         }
         try (JsonParser p = factory.createParser(body)) {
-            return parse(p);
+            return parse(p, pathModel);
         } catch (JsonProcessingException e) {
             throw GatewayException.invalid(null, "We could not parse the JSON body of your request. "
                     + "(HINT: the body must be a JSON object with model and input.)");
@@ -77,7 +83,7 @@ public final class RequestParser {
         }
     }
 
-    private EmbeddingRequest parse(JsonParser p) throws IOException {
+    private EmbeddingRequest parse(JsonParser p, String pathModel) throws IOException {
         if (p.nextToken() != JsonToken.START_OBJECT) {
             throw GatewayException.invalid(null, "The request body must be a JSON object.");
         }
@@ -134,6 +140,9 @@ public final class RequestParser {
         }
         if (t != JsonToken.END_OBJECT || p.nextToken() != null) {
             throw GatewayException.invalid(null, "The request body must be a single JSON object.");
+        }
+        if (pathModel != null && !pathModel.isEmpty()) {
+            model = pathModel;
         }
         if (model == null || model.isBlank()) {
             throw GatewayException.invalid("model", "You must provide a model parameter.");
