@@ -12,6 +12,8 @@ import dev.embeddings.gateway.openai.GatewayException;
 import dev.embeddings.gateway.openai.RequestId;
 import dev.embeddings.gateway.openai.RequestParser;
 import dev.embeddings.gateway.provider.local.LocalAdapter;
+import dev.embeddings.gateway.routing.DeploymentRouter;
+import dev.embeddings.gateway.routing.RouterSettings;
 import dev.embeddings.gateway.security.KeyAuthenticator;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.Router;
@@ -66,6 +68,8 @@ public final class Gateway {
         main.addInitialProperty("camel.main.routesReloadRemoveAllRoutes", "false");
         main.addInitialProperty("camel.main.jmxEnabled", "false");
         main.addInitialProperty("camel.main.shutdownTimeout", "10");
+        // retries are the router's (num_retries, fallbacks), never the HTTP client's own
+        main.addInitialProperty("camel.component.http.automaticRetriesDisabled", "true");
         main.addInitialProperty("camel.server.enabled", "true");
         main.addInitialProperty("camel.server.host", "0.0.0.0");
         main.addInitialProperty("camel.server.port", "4000");
@@ -87,6 +91,7 @@ public final class Gateway {
 
         main.bind("gatewayConfig", config);
         main.bind("modelRegistry", registry);
+        main.bind("deploymentRouter", new DeploymentRouter(registry, RouterSettings.from(config)));
         main.bind("auth", new KeyAuthenticator(config.masterKey()));
         main.bind("requestParser", new RequestParser());
         main.bind("requestId", new RequestId());

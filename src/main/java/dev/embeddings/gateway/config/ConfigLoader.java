@@ -38,6 +38,9 @@ public final class ConfigLoader {
     private static final String ENV_PREFIX = "os.environ/";
     private static final Set<String> KNOWN_TOP = Set.of("model_list", "general_settings", "litellm_settings",
             "router_settings");
+    /** litellm_settings / router_settings keys that the gateway implements (see RouterSettings). */
+    private static final Set<String> IMPLEMENTED = Set.of("routing_strategy", "num_retries", "retry_after",
+            "fallbacks", "allowed_fails", "cooldown_time", "timeout", "request_timeout");
     /** Entry-level keys that are not litellm_params when an entry has no litellm_params block. */
     private static final Set<String> ENTRY_KEYS = Set.of("model_name", "model_info", "litellm_params");
 
@@ -110,6 +113,13 @@ public final class ConfigLoader {
         List<Deployment> deployments = new ArrayList<>();
         for (int i = 0; i < entries.size(); i++) {
             deployments.add(entry(entries.get(i), i));
+        }
+        Set<String> ids = new java.util.HashSet<>();
+        for (Deployment d : deployments) {
+            if (!ids.add(d.id())) {
+                throw new ConfigException("model_list entry '" + d.modelName() + "': model_info.id '" + d.id()
+                        + "' is used twice");
+            }
         }
         if (deployments.isEmpty()) {
             LOG.warn("config: model_list is empty; every embeddings request will get 404");
@@ -207,7 +217,9 @@ public final class ConfigLoader {
         return (Map<String, Object>) o;
     }
 
-    private static void logIgnored(String section, Set<String> keys) {
+    private static void logIgnored(String section, Set<String> present) {
+        Set<String> keys = new java.util.TreeSet<>(present);
+        keys.removeAll(IMPLEMENTED);
         if (!keys.isEmpty()) {
             LOG.info("config: {} keys {} are accepted and not implemented yet: ignored", section, keys);
         }

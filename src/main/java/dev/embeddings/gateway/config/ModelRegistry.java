@@ -3,10 +3,6 @@ package dev.embeddings.gateway.config;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import dev.embeddings.gateway.openai.EmbeddingRequest;
-import dev.embeddings.gateway.openai.GatewayException;
-import dev.embeddings.gateway.provider.EmbeddingCall;
-import org.apache.camel.Exchange;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -15,15 +11,14 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The model registry: {@code model_name} → its deployments (a group when several entries share a name), built once
- * from config.yaml. {@link #resolve} picks the deployment for a request and hands the route an {@link EmbeddingCall}.
+ * from config.yaml. The DeploymentRouter picks among a group's deployments.
  */
 public final class ModelRegistry {
 
-    /** Exchange property with the chosen deployment's provider prefix, read by the router's {@code choice}. */
+    /** Exchange property with the chosen deployment's provider prefix, read by the route's {@code choice}. */
     public static final String PROVIDER_PROPERTY = "provider";
 
     private final Map<String, List<Deployment>> groups = new LinkedHashMap<>();
@@ -44,23 +39,6 @@ public final class ModelRegistry {
     /** Every deployment, in config order. */
     public List<Deployment> all() {
         return groups.values().stream().flatMap(List::stream).toList();
-    }
-
-    /**
-     * Camel entry: body = EmbeddingRequest. Picks a deployment of the requested model (uniformly at random within a
-     * group), sets the exchange properties {@value EmbeddingCall#PROPERTY} and {@value #PROVIDER_PROPERTY}.
-     * Throws GatewayException 404 {@code model_not_found} for an unknown model.
-     */
-    public void resolve(Exchange exchange) {
-        EmbeddingRequest request = exchange.getMessage().getBody(EmbeddingRequest.class);
-        List<Deployment> group = groups.get(request.model());
-        if (group == null) {
-            throw GatewayException.modelNotFound(request.model());
-        }
-        Deployment d = group.size() == 1 ? group.get(0)
-                : group.get(ThreadLocalRandom.current().nextInt(group.size()));
-        exchange.setProperty(EmbeddingCall.PROPERTY, new EmbeddingCall(request, d));
-        exchange.setProperty(PROVIDER_PROPERTY, d.provider().prefix());
     }
 
     /** The OpenAI model list {@code {"object":"list","data":[{id, object:"model", created, owned_by}]}}, UTF-8. */

@@ -1,0 +1,373 @@
+package dev.embeddings.gateway.routing;
+
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.embeddings.gateway.config.Deployment;
+import dev.embeddings.gateway.config.ModelRegistry;
+import dev.embeddings.gateway.openai.EmbeddingRequest;
+import dev.embeddings.gateway.openai.EncodingFormat;
+import dev.embeddings.gateway.openai.ErrorResponder;
+import dev.embeddings.gateway.openai.GatewayException;
+import dev.embeddings.gateway.provider.EmbeddingCall;
+import dev.embeddings.gateway.provider.UpstreamErrors;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import org.apache.camel.Exchange;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.support.DefaultExchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The router of {@code direct:embed}: which deployment serves each attempt, and what happens after a failure.
+ * The route holds the loop (Loop EIP with doWhile, Delay EIP for back-off, doTry/doCatch around the provider
+ * call); this bean holds the policy:
+ * <ul>
+ *   <li>{@link #begin}: resolves the model group (404 {@code model_not_found}), sets the request deadline.</li>
+ *   <li>{@link #select}: picks a deployment by {@code routing_strategy} among those not cooling down and under
+ *       their {@code rpm}, preferring ones that have not failed this request; moves to the next fallback group when
+ *       none is left; 429 "no deployments available" with Retry-After when no group has one.</li>
+ *   <li>{@link #succeeded}: records success and latency, sets {@code x-gateway-deployment-id} and
+ *       {@code x-gateway-model-group}.</li>
+ *   <li>{@link #failed}: retryable failures (429, 408/504 timeouts, 5xx, connection errors) are retried up to
+ *       {@code num_retries} with exponential back-off plus jitter (at least Retry-After, at most 30 s), then the
+ *       fallback groups are tried; 400 (incl. context length), 401, 403, 404 end the request at once, except that
+ *       an upstream's 401/403/404 (a deployment problem) may still fall back. Nothing runs past the deadline.</li>
+ * </ul>
+ */
+public final class DeploymentRouter {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DeploymentRouter.class);
+    /** Exchange property: true while the attempt loop should run again. */
+    public static final String PENDING = "attemptPending";
+    /** Exchange property: milliseconds the Delay EIP waits before the next attempt. */
+    public static final String DELAY = "retryDelayMs";
+    /** Exchange property: System.nanoTime() deadline of the whole request, read by adapters for their timeouts. */
+    public static final String DEADLINE = "deadlineNanos";
+    static final long MAX_RETRY_AFTER_MS = 30_000;
+    static final long BASE_BACKOFF_MS = 100;
+    static final long MAX_BACKOFF_MS = 5_000;
+
+    private final ModelRegistry registry;
+    private final RouterSettings settings;
+    private final Map<String, DeploymentState> states = new LinkedHashMap<>();
+
+    public DeploymentRouter(ModelRegistry registry, RouterSettings settings) {
+        this.registry = registry;
+        this.settings = settings;
+        for (Deployment d : registry.all()) {
+            states.put(d.id(), new DeploymentState(d, settings, registry.group(d.modelName()).size() > 1));
+        }
+    }
+
+    public RouterSettings settings() {
+        return settings;
+    }
+
+    /** Camel entry: body = EmbeddingRequest. Throws GatewayException 404 model_not_found for an unknown model. */
+    public void begin(Exchange exchange) {
+        EmbeddingRequest request = exchange.getMessage().getBody(EmbeddingRequest.class);
+        if (registry.group(request.model()).isEmpty()) {
+            throw GatewayException.modelNotFound(request.model());
+        }
+        List<String> groups = new ArrayList<>();
+        groups.add(request.model());
+        for (String g : settings.fallbacks().getOrDefault(request.model(), List.of())) {
+            if (!groups.contains(g)) {
+                groups.add(g);
+            }
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.deadlineMs());
+        exchange.setProperty(Attempts.PROPERTY, new Attempts(request, groups, deadline));
+        exchange.setProperty(DEADLINE, deadline);
+        exchange.setProperty(PENDING, true);
+        exchange.setProperty(DELAY, 0L);
+    }
+
+    /**
+     * Camel entry at the top of each attempt: sets the body back to the request and the properties
+     * {@code embeddingCall} and {@code provider} for the chosen deployment.
+     */
+    public void select(Exchange exchange) {
+        Attempts a = exchange.getProperty(Attempts.PROPERTY, Attempts.class);
+        DeploymentState chosen;
+        while (true) {
+            if (a.remainingMs() <= 0) {
+                throw deadlineExceeded(a);
+            }
+            chosen = pick(a);
+            if (chosen != null) {
+                break;
+            }
+            if (a.groupIndex + 1 < a.groups.size()) {
+                a.groupIndex++;
+                a.retriesUsed = 0;
+                a.failed.clear();
+                continue;
+            }
+            long wait = Long.MAX_VALUE;
+            for (String g : a.groups) {
+                for (Deployment d : registry.group(g)) {
+                    wait = Math.min(wait, states.get(d.id()).waitMs());
+                }
+            }
+            int retryAfter = (int) Math.max(1, (wait + 999) / 1000);
+            throw new GatewayException(429, "rate_limit_error", null, "no_deployments_available",
+                    "No deployments available for model '" + a.request.model() + "': every deployment is cooling "
+                            + "down or at its rpm limit. Retry after " + retryAfter + " s.", retryAfter);
+        }
+        a.current = chosen;
+        a.attempts++;
+        a.startedNanos = System.nanoTime();
+        chosen.inFlight.incrementAndGet();
+        Deployment d = chosen.deployment;
+        exchange.getMessage().setBody(a.request);
+        exchange.setProperty(EmbeddingCall.PROPERTY, new EmbeddingCall(a.request, d));
+        exchange.setProperty(ModelRegistry.PROVIDER_PROPERTY, d.provider().prefix());
+    }
+
+    private DeploymentState pick(Attempts a) {
+        List<DeploymentState> group = new ArrayList<>();
+        for (Deployment d : registry.group(a.group())) {
+            group.add(states.get(d.id()));
+        }
+        List<DeploymentState> fresh = new ArrayList<>(group);
+        fresh.removeIf(s -> a.failed.contains(s.deployment.id()));
+        List<DeploymentState> candidates = fresh.isEmpty() ? group : fresh;
+        while (!candidates.isEmpty()) {
+            DeploymentState s = choose(candidates);
+            candidates.remove(s);
+            if (!s.tryAcquire()) {
+                continue;
+            }
+            if (s.limiter != null && !s.limiter.acquirePermission()) {
+                s.release();
+                continue;
+            }
+            return s;
+        }
+        return null;
+    }
+
+    private DeploymentState choose(List<DeploymentState> c) {
+        if (c.size() == 1) {
+            return c.get(0);
+        }
+        ThreadLocalRandom rnd = ThreadLocalRandom.current();
+        switch (settings.strategy()) {
+            case LEAST_BUSY -> {
+                int min = c.stream().mapToInt(s -> s.inFlight.get()).min().orElse(0);
+                List<DeploymentState> best = c.stream().filter(s -> s.inFlight.get() == min).toList();
+                return best.get(rnd.nextInt(best.size()));
+            }
+            case LATENCY_BASED -> {
+                // untried deployments first, then the lowest moving-average latency
+                List<DeploymentState> untried = c.stream().filter(s -> s.latencyMs() < 0).toList();
+                if (!untried.isEmpty()) {
+                    return untried.get(rnd.nextInt(untried.size()));
+                }
+                DeploymentState best = c.get(0);
+                for (DeploymentState s : c) {
+                    if (s.latencyMs() < best.latencyMs()) {
+                        best = s;
+                    }
+                }
+                return best;
+            }
+            default -> {
+                double total = 0;
+                for (DeploymentState s : c) {
+                    total += s.weight;
+                }
+                double r = rnd.nextDouble() * total;
+                for (DeploymentState s : c) {
+                    r -= s.weight;
+                    if (r < 0) {
+                        return s;
+                    }
+                }
+                return c.get(c.size() - 1);
+            }
+        }
+    }
+
+    /** Camel entry after a successful provider call. */
+    public void succeeded(Exchange exchange) {
+        Attempts a = exchange.getProperty(Attempts.PROPERTY, Attempts.class);
+        DeploymentState s = a.current;
+        long nanos = System.nanoTime() - a.startedNanos;
+        s.inFlight.decrementAndGet();
+        s.onSuccess(nanos);
+        s.recordLatency(nanos / 1e6);
+        exchange.setProperty(PENDING, false);
+        exchange.getMessage().setHeader("x-gateway-deployment-id", s.deployment.id());
+        exchange.getMessage().setHeader("x-gateway-model-group", a.group());
+        if (a.attempts > 1) {
+            exchange.getMessage().setHeader("x-gateway-attempts", a.attempts);
+        }
+    }
+
+    /**
+     * Camel entry in doCatch: decides between another attempt (sets {@value #DELAY}) and giving up (throws the
+     * mapped GatewayException, which leaves the loop and the route).
+     */
+    public void failed(Exchange exchange) {
+        Attempts a = exchange.getProperty(Attempts.PROPERTY, Attempts.class);
+        DeploymentState s = a.current;
+        Deployment d = s.deployment;
+        long nanos = System.nanoTime() - a.startedNanos;
+        s.inFlight.decrementAndGet();
+        Throwable t = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        GatewayException g = UpstreamErrors.fromThrowable(d.provider().displayName(), d, t);
+        if (g == null) {
+            g = ErrorResponder.toGatewayException(t);
+        }
+        boolean retryable = isRetryable(g);
+        if (retryable) {
+            s.onError(nanos, g);
+        } else {
+            s.release();
+        }
+        a.failed.add(d.id());
+        a.lastError = g;
+        if (!retryable && !isDeploymentProblem(g)) {
+            throw g;
+        }
+        long delay;
+        Integer perDeployment = d.integer("num_retries");
+        int retries = perDeployment != null ? perDeployment : settings.numRetries();
+        if (retryable && a.retriesUsed < retries) {
+            a.retriesUsed++;
+            delay = backoffMs(a.retriesUsed, g.retryAfterSeconds());
+        } else if (a.groupIndex + 1 < a.groups.size()) {
+            a.groupIndex++;
+            a.retriesUsed = 0;
+            a.failed.clear();
+            delay = 0;
+            LOG.info("model group '{}' failed ({}), falling back to '{}'", a.groups.get(a.groupIndex - 1),
+                    g.status(), a.group());
+        } else {
+            throw g;
+        }
+        if (delay >= a.remainingMs()) {
+            throw g;
+        }
+        exchange.setProperty(DELAY, delay);
+        exchange.setProperty(PENDING, true);
+    }
+
+    /** 429, 408, timeouts (504), 5xx and connection errors may succeed on another try. */
+    static boolean isRetryable(GatewayException g) {
+        int s = g.status();
+        return s == 429 && !"no_deployments_available".equals(g.code()) || s == 408 || (s >= 500 && s != 501);
+    }
+
+    /** An upstream's 401/403/404 says the deployment is misconfigured: another group may still serve. */
+    static boolean isDeploymentProblem(GatewayException g) {
+        return (g.status() == 401 || g.status() == 403 || g.status() == 404) && g.code() != null
+                && g.code().startsWith("upstream_");
+    }
+
+    /** base × 2^(n-1) with ±50% jitter, at least {@code retry_after} and the upstream's Retry-After (≤ 30 s). */
+    long backoffMs(int retry, Integer retryAfterSeconds) {
+        long exp = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS << Math.min(20, retry - 1));
+        long delay = (long) (exp * (0.5 + ThreadLocalRandom.current().nextDouble() * 0.5));
+        delay = Math.max(delay, (long) (settings.retryAfterSeconds() * 1000));
+        if (retryAfterSeconds != null) {
+            delay = Math.max(delay, Math.min(MAX_RETRY_AFTER_MS, retryAfterSeconds * 1000L));
+        }
+        return delay;
+    }
+
+    private static GatewayException deadlineExceeded(Attempts a) {
+        if (a.lastError != null) {
+            return a.lastError;
+        }
+        return new GatewayException(504, "timeout", null, "deadline_exceeded",
+                "The request did not complete within the gateway's deadline.");
+    }
+
+    /**
+     * Camel entry for {@code GET /health}: probes every deployment with a one-input embeddings call through its
+     * provider route (no breaker, no retries) and returns
+     * {@code {"healthy_endpoints":[...],"unhealthy_endpoints":[...],"healthy_count","unhealthy_count"}} as UTF-8 JSON.
+     * Entries carry model_name, model, id and api_base, never keys; unhealthy ones the mapped error message.
+     */
+    public byte[] health(Exchange exchange) {
+        ProducerTemplate template = exchange.getContext().createProducerTemplate();
+        List<Object[]> results = new ArrayList<>();
+        try {
+            for (DeploymentState s : states.values()) {
+                Deployment d = s.deployment;
+                EmbeddingRequest probe = new EmbeddingRequest(d.modelName(), List.of("health check"), null,
+                        EncodingFormat.FLOAT, null, null, Map.of());
+                Exchange ex = new DefaultExchange(exchange.getContext());
+                ex.setProperty(EmbeddingCall.PROPERTY, new EmbeddingCall(probe, d));
+                ex.setProperty(ModelRegistry.PROVIDER_PROPERTY, d.provider().prefix());
+                ex.setProperty(DEADLINE, System.nanoTime() + TimeUnit.SECONDS.toNanos(60));
+                ex.getMessage().setBody(probe);
+                Exchange out = template.send(d.provider().endpoint(), ex);
+                String error = null;
+                if (out.getException() != null) {
+                    GatewayException g = UpstreamErrors.fromThrowable(d.provider().displayName(), d,
+                            out.getException());
+                    error = (g != null ? g : ErrorResponder.toGatewayException(out.getException())).getMessage();
+                }
+                results.add(new Object[]{d, error});
+            }
+        } finally {
+            try {
+                template.stop();
+            } catch (Exception ignored) {
+                // nothing to release
+            }
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (JsonGenerator g = new JsonFactory().createGenerator(out, JsonEncoding.UTF8)) {
+            g.writeStartObject();
+            long healthy = results.stream().filter(r -> r[1] == null).count();
+            for (boolean ok : new boolean[]{true, false}) {
+                g.writeArrayFieldStart(ok ? "healthy_endpoints" : "unhealthy_endpoints");
+                for (Object[] r : results) {
+                    if ((r[1] == null) != ok) {
+                        continue;
+                    }
+                    Deployment d = (Deployment) r[0];
+                    g.writeStartObject();
+                    g.writeStringField("model_name", d.modelName());
+                    g.writeStringField("model", d.provider().prefix() + "/" + d.upstreamModel());
+                    g.writeStringField("id", d.id());
+                    if (d.string("api_base") != null) {
+                        g.writeStringField("api_base", d.string("api_base"));
+                    }
+                    if (!ok) {
+                        g.writeStringField("error", (String) r[1]);
+                    }
+                    g.writeEndObject();
+                }
+                g.writeEndArray();
+            }
+            g.writeNumberField("healthy_count", healthy);
+            g.writeNumberField("unhealthy_count", results.size() - healthy);
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+
+    /** The breaker state of a deployment (for tests and diagnostics). */
+    public CircuitBreaker.State breakerState(String deploymentId) {
+        return states.get(deploymentId).breaker.getState();
+    }
+}
