@@ -21,7 +21,8 @@ import java.util.List;
  * </ul>
  * Each input may have its own {@code t}; every vector (sentence or token) must have the same {@code d >= 1}.
  * Anything else (a count other than {@code n}, ragged or empty vectors, mixed depths, deeper nesting, an object
- * such as {@code {"error": ...}}, non-numbers, trailing data) is a GatewayException 502 ({@code upstream_bad_response}).
+ * such as {@code {"error": ...}}, non-numbers, trailing data) is a GatewayException 502
+ * ({@code upstream_bad_response}).
  */
 final class FeatureExtraction {
 

@@ -55,8 +55,8 @@ import java.util.function.Function;
  * Errors: statuses as in {@link dev.embeddings.gateway.provider.UpstreamErrors} (TEI's 413/422 "must have less than N
  * tokens" → 400 {@code context_length_exceeded}), except a 503 whose JSON body has {@code estimated_time} (seconds;
  * the model is loading), which becomes 503 {@code api_error} / {@code model_loading} with {@code Retry-After:
- * ceil(estimated_time)}. Nothing is asked of the Hub's model API. Batch size {@value #BATCH} (TEI's default
- * {@code max_client_batch_size}).
+ * ceil(estimated_time)}, and TEI's 424 (backend failure), which becomes 502. Nothing is asked of the Hub's model
+ * API. Batch size {@value #BATCH} (TEI's default {@code max_client_batch_size}).
  */
 public final class HuggingFaceAdapter extends ProviderAdapter {
 
@@ -133,7 +133,8 @@ public final class HuggingFaceAdapter extends ProviderAdapter {
         targets.put(d, resolve(d));
     }
 
-    private Target target(Deployment d) {
+    /** The deployment's resolved upstream (resolved now if {@link #prepare} did not run for it). */
+    Target target(Deployment d) {
         return targets.computeIfAbsent(d, this::resolve);
     }
 
@@ -183,8 +184,17 @@ public final class HuggingFaceAdapter extends ProviderAdapter {
 
     /** Whether an api_base is an OpenAI-compatible root: its path ends in {@code /v1}, optionally with a slash. */
     static boolean isOpenAiBase(String apiBase) {
-        String b = apiBase.endsWith("/") ? apiBase.substring(0, apiBase.length() - 1) : apiBase;
-        return b.endsWith("/v1");
+        String path;
+        try {
+            path = java.net.URI.create(apiBase).getRawPath();
+        } catch (IllegalArgumentException e) {
+            path = apiBase;
+        }
+        if (path == null) {
+            return false;
+        }
+        String p = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+        return p.endsWith("/v1");
     }
 
     /** {@code {api_base}/embeddings} for an OpenAI-compatible api_base ({@code .../v1} or {@code .../v1/}). */
@@ -285,7 +295,12 @@ public final class HuggingFaceAdapter extends ProviderAdapter {
                         + "' is loading, estimated time " + eta + " s; retry after " + seconds + " s.", seconds);
             }
         }
-        return super.upstreamError(exchange, status, body, retryAfter);
+        GatewayException e = super.upstreamError(exchange, status, body, retryAfter);
+        if (status == 424) {
+            // TEI's "Backend" error (the model failed to run): an upstream failure, not a client error
+            return new GatewayException(502, "api_error", null, "upstream_error", e.getMessage());
+        }
+        return e;
     }
 
     /** The non-negative finite {@code estimated_time} of a JSON object body, or null. */
