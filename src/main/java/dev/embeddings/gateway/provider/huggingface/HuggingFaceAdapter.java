@@ -197,9 +197,14 @@ public final class HuggingFaceAdapter extends ProviderAdapter {
         return p.endsWith("/v1");
     }
 
-    /** {@code {api_base}/embeddings} for an OpenAI-compatible api_base ({@code .../v1} or {@code .../v1/}). */
+    /**
+     * {@code {api_base}/embeddings} for an OpenAI-compatible api_base ({@code .../v1} or {@code .../v1/}); a query
+     * string stays at the end.
+     */
     static String openAiUrl(String apiBase) {
-        return (apiBase.endsWith("/") ? apiBase : apiBase + "/") + "embeddings";
+        int q = apiBase.indexOf('?');
+        String path = q < 0 ? apiBase : apiBase.substring(0, q);
+        return (path.endsWith("/") ? path : path + "/") + "embeddings" + (q < 0 ? "" : apiBase.substring(q));
     }
 
     /**

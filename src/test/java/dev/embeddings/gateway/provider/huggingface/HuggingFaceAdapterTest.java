@@ -66,6 +66,8 @@ class HuggingFaceAdapterTest {
             assertTrue(a.target(d).endpoint().startsWith("http://tei:8080/v1/embeddings?throwExceptionOnFailure="),
                     a.target(d).endpoint());
         }
+        assertEquals("https://e.cloud/v1/embeddings?a=1", HuggingFaceAdapter.openAiUrl("https://e.cloud/v1?a=1"));
+        assertTrue(HuggingFaceAdapter.isOpenAiBase("https://e.cloud/v1/?a=1"));
         for (String base : new String[]{"http://tei:8080", "http://tei:8080/embed", "https://x.endpoints.huggingface"
                 + ".cloud/", "http://tei:8080/v1x", "http://v1"}) {
             assertFalse(HuggingFaceAdapter.isOpenAiBase(base), base);
