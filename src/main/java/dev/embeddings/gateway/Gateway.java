@@ -27,6 +27,7 @@ import org.apache.camel.main.MainListenerSupport;
 import dev.embeddings.gateway.provider.BatchCollector;
 import dev.embeddings.gateway.provider.ProviderAdapter;
 import dev.embeddings.gateway.provider.azure.AzureAdapter;
+import dev.embeddings.gateway.provider.huggingface.HuggingFaceAdapter;
 
 import java.nio.file.Files;
 import java.util.EnumMap;
@@ -151,6 +152,7 @@ public final class Gateway {
     private static Map<Provider, ProviderAdapter> adapters(Function<String, String> env) {
         Map<Provider, ProviderAdapter> m = new EnumMap<>(Provider.class);
         m.put(Provider.AZURE, new AzureAdapter(env));
+        m.put(Provider.HUGGINGFACE, new HuggingFaceAdapter(env));
         return m;
     }
 
