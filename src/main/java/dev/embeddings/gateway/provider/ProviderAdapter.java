@@ -28,6 +28,8 @@ public abstract class ProviderAdapter {
     /** Exchange property: the Camel endpoint URI of the chosen deployment's upstream. */
     public static final String UPSTREAM_ENDPOINT = "upstreamEndpoint";
     public static final int DEFAULT_MAX_PARALLEL = 8;
+    /** Exchange property with the request's System.nanoTime() deadline (DeploymentRouter.DEADLINE). */
+    public static final String DEADLINE_PROPERTY = "deadlineNanos";
     /** LiteLLM's default request timeout: 600 s. */
     public static final long DEFAULT_TIMEOUT_MS = 600_000;
 
@@ -158,11 +160,32 @@ public abstract class ProviderAdapter {
         return UpstreamErrors.fromStatus(displayName(), call(exchange).deployment(), status, body, retryAfter);
     }
 
-    /** Camel-http endpoint options shared by HTTP upstreams: no exception on non-2xx, the deployment's timeouts. */
-    protected String httpOptions(Deployment d) {
+    /**
+     * This attempt's timeout in ms: the deployment's {@link #timeoutMs}, cut to what is left of the request's
+     * deadline (exchange property {@code deadlineNanos}, set by the router), rounded down to whole seconds (tenths
+     * under a second, at least 100 ms) so that an attempt never outlives the deadline.
+     */
+    protected long attemptTimeoutMs(Exchange exchange, Deployment d) {
         long t = timeoutMs(d);
-        return "throwExceptionOnFailure=false&connectTimeout=" + Math.min(t, 30_000) + "&responseTimeout=" + t
-                + "&soTimeout=" + t + "&connectionRequestTimeout=" + t;
+        Long deadline = exchange.getProperty(DEADLINE_PROPERTY, Long.class);
+        if (deadline != null) {
+            long remaining = (deadline - System.nanoTime()) / 1_000_000;
+            if (remaining < t) {
+                t = remaining >= 1000 ? remaining / 1000 * 1000 : Math.max(100, remaining / 100 * 100);
+            }
+        }
+        return t;
+    }
+
+    /**
+     * The camel-http endpoint URI for an upstream URL (which may carry its own query): no exception on non-2xx
+     * (the adapter maps statuses), and this attempt's connect/response timeouts. toD caches one endpoint per
+     * distinct URI, so a deployment has at most one per whole second of timeout (plus ten under a second).
+     */
+    protected String httpEndpoint(Exchange exchange, Deployment d, String url) {
+        long t = attemptTimeoutMs(exchange, d);
+        return url + (url.indexOf('?') >= 0 ? "&" : "?") + "throwExceptionOnFailure=false&connectTimeout="
+                + Math.min(t, 30_000) + "&responseTimeout=" + t + "&soTimeout=" + t + "&connectionRequestTimeout=" + t;
     }
 
     protected static String utf8(byte[] b) {

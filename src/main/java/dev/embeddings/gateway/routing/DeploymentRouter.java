@@ -53,7 +53,7 @@ public final class DeploymentRouter {
     /** Exchange property: milliseconds the Delay EIP waits before the next attempt. */
     public static final String DELAY = "retryDelayMs";
     /** Exchange property: System.nanoTime() deadline of the whole request, read by adapters for their timeouts. */
-    public static final String DEADLINE = "deadlineNanos";
+    public static final String DEADLINE = dev.embeddings.gateway.provider.ProviderAdapter.DEADLINE_PROPERTY;
     static final long MAX_RETRY_AFTER_MS = 30_000;
     static final long BASE_BACKOFF_MS = 100;
     static final long MAX_BACKOFF_MS = 5_000;

@@ -83,7 +83,7 @@ public final class AzureAdapter extends ProviderAdapter {
         if (version == null) {
             version = DEFAULT_API_VERSION;
         }
-        endpoints.put(d, url(base, d.upstreamModel(), version) + "&" + httpOptions(d));
+        endpoints.put(d, url(base, d.upstreamModel(), version));
     }
 
     /** The upstream URL (with the api-version query) for a base, deployment and version. */
@@ -116,7 +116,7 @@ public final class AzureAdapter extends ProviderAdapter {
             m.setHeader("api-key", key);
         }
         exchange.setProperty(BATCH_PROPERTY, batch);
-        exchange.setProperty(UPSTREAM_ENDPOINT, endpoints.get(d));
+        exchange.setProperty(UPSTREAM_ENDPOINT, httpEndpoint(exchange, d, endpoints.get(d)));
     }
 
     /** Camel entry in the split: the upstream answer → BatchResult (errors mapped, data sorted by index). */

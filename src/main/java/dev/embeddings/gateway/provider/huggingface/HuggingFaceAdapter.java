@@ -68,7 +68,7 @@ public final class HuggingFaceAdapter extends ProviderAdapter {
     private static final String BATCH_PROPERTY = "batch";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** A deployment's upstream, resolved once. {@code endpoint} is the Camel URI with the http options. */
+    /** A deployment's upstream, resolved once. {@code endpoint} is the upstream URL (http options are added per attempt). */
     record Target(String endpoint, boolean openAi, Pooling pooling, String apiKey) {
     }
 
@@ -174,7 +174,7 @@ public final class HuggingFaceAdapter extends ProviderAdapter {
         if (key == null) {
             key = env.apply("HF_TOKEN");
         }
-        return new Target(url + (url.indexOf('?') >= 0 ? "&" : "?") + httpOptions(d), openAi, p, key);
+        return new Target(url, openAi, p, key);
     }
 
     private static boolean isHttp(String s) {
@@ -238,7 +238,7 @@ public final class HuggingFaceAdapter extends ProviderAdapter {
             m.setHeader("Authorization", "Bearer " + t.apiKey());
         }
         exchange.setProperty(BATCH_PROPERTY, batch);
-        exchange.setProperty(UPSTREAM_ENDPOINT, t.endpoint());
+        exchange.setProperty(UPSTREAM_ENDPOINT, httpEndpoint(exchange, d, t.endpoint()));
     }
 
     /**

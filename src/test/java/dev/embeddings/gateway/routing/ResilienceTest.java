@@ -1,0 +1,369 @@
+package dev.embeddings.gateway.routing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.http.Fault;
+import com.github.tomakehurst.wiremock.http.UniformDistribution;
+import dev.embeddings.gateway.GatewayHarness;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.net.http.HttpResponse;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
+import static com.github.tomakehurst.wiremock.stubbing.Scenario.STARTED;
+import static dev.embeddings.gateway.GatewayHarness.json;
+import static dev.embeddings.gateway.GatewayHarness.vectors;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Retries, fallbacks, cooldown, rate limits, deadlines and load balancing against WireMock fault injection.
+ * Every case asserts the upstream attempt count (WireMock's journal), the final status and body, and a time bound.
+ */
+class ResilienceTest {
+
+    static WireMockServer upstream;
+    static GatewayHarness gw;
+
+    @BeforeAll
+    static void start() throws Exception {
+        upstream = new WireMockServer(options().bindAddress("127.0.0.1").dynamicPort().containerThreads(100)
+                .extensions(new EchoVectors()));
+        upstream.start();
+        String base = "http://127.0.0.1:" + upstream.port();
+        StringBuilder cfg = new StringBuilder("model_list:\n");
+        for (String[] d : new String[][]{
+                {"flaky", "flaky", "flaky", ""}, {"pair", "a", "a", "weight: 3"}, {"pair", "b", "b", "weight: 1"},
+                {"primary", "primary", "primary", ""}, {"secondary", "secondary", "secondary", ""},
+                {"cool", "c1", "c1", ""}, {"cool", "c2", "c2", ""},
+                {"down", "d1", "d1", ""}, {"down", "d2", "d2", ""},
+                {"limited", "l1", "l1", "rpm: 2"}, {"limited", "l2", "l2", "rpm: 2"},
+                {"slow", "slow", "slow", "timeout: 30"},
+                {"mixed", "good", "good", ""}, {"mixed", "bad", "bad", ""}}) {
+            cfg.append("  - model_name: ").append(d[0]).append("\n    litellm_params:\n      model: azure/")
+                    .append(d[1]).append("\n      api_base: ").append(base).append("\n      api_key: k\n")
+                    .append("      api_version: v1\n      timeout: 1\n");
+            if (!d[3].isEmpty()) {
+                cfg.append("      ").append(d[3]).append('\n');
+            }
+            cfg.append("    model_info:\n      id: ").append(d[2]).append('\n');
+        }
+        cfg.append("""
+                router_settings:
+                  num_retries: 2
+                  allowed_fails: 2
+                  cooldown_time: 1
+                  timeout: 3
+                litellm_settings:
+                  fallbacks: [{"primary": ["secondary"]}]
+                """);
+        // "slow" overrides timeout: 30 s, so only the 3 s request deadline bounds it
+        String text = cfg.toString().replace("model: azure/slow\n      api_base: " + base
+                + "\n      api_key: k\n      api_version: v1\n      timeout: 1\n", "model: azure/slow\n      api_base: "
+                + base + "\n      api_key: k\n      api_version: v1\n");
+        gw = GatewayHarness.start(text, Map.of());
+    }
+
+    @AfterAll
+    static void stop() {
+        gw.close();
+        upstream.stop();
+    }
+
+    @BeforeEach
+    void reset() {
+        upstream.resetAll();
+    }
+
+    private static String path(String deployment) {
+        return "/openai/deployments/" + deployment + "/embeddings";
+    }
+
+    private static int attempts(String deployment) {
+        return upstream.findAll(postRequestedFor(urlPathEqualTo(path(deployment)))).size();
+    }
+
+    private static void echo(String deployment, double failRate) {
+        upstream.stubFor(post(urlPathEqualTo(path(deployment))).willReturn(aResponse()
+                .withTransformers(EchoVectors.NAME).withTransformerParameter("failRate", failRate)));
+    }
+
+    record Outcome(HttpResponse<String> response, long ms) {
+    }
+
+    private static Outcome call(String model, String input) throws Exception {
+        long t0 = System.nanoTime();
+        HttpResponse<String> r = gw.post("/v1/embeddings", "{\"model\":\"" + model + "\",\"input\":[\"" + input + "\"]}");
+        return new Outcome(r, (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    private static void failWith(String deployment, com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder r) {
+        upstream.stubFor(post(urlPathEqualTo(path(deployment))).willReturn(r));
+    }
+
+    private void assertFault(com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder fault, int status,
+                             String code, long maxMs) throws Exception {
+        failWith("flaky", fault);
+        Outcome o = call("flaky", "1");
+        assertEquals(status, o.response().statusCode(), o.response().body());
+        assertEquals(code, json(o.response()).get("error").get("code").asText());
+        assertEquals(3, attempts("flaky"), "1 attempt + num_retries 2");
+        assertTrue(o.ms() < maxMs, "took " + o.ms() + " ms");
+        System.out.printf("fault %-28s -> %d %s, %d attempts, %d ms%n", code, status, code, attempts("flaky"), o.ms());
+    }
+
+    @Test
+    void http500IsRetriedThenMappedTo502() throws Exception {
+        assertFault(aResponse().withStatus(500), 502, "upstream_error", 2000);
+    }
+
+    @Test
+    void http503IsRetriedThenMappedTo502() throws Exception {
+        assertFault(aResponse().withStatus(503), 502, "upstream_error", 2000);
+    }
+
+    @Test
+    void connectionResetIsRetried() throws Exception {
+        assertFault(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER), 502, "upstream_connection_error", 2000);
+    }
+
+    @Test
+    void emptyResponseIsRetried() throws Exception {
+        assertFault(aResponse().withFault(Fault.EMPTY_RESPONSE), 502, "upstream_connection_error", 2000);
+    }
+
+    @Test
+    void malformedChunkIsRetried() throws Exception {
+        assertFault(aResponse().withFault(Fault.MALFORMED_RESPONSE_CHUNK), 502, "upstream_connection_error", 2000);
+    }
+
+    @Test
+    void timeoutIsRetriedWithinTheDeadline() throws Exception {
+        // per-attempt timeout 1 s, 3 attempts, all inside the 3 s deadline
+        assertFault(aResponse().withStatus(200).withFixedDelay(2500), 504, "upstream_timeout", 3400);
+    }
+
+    @Test
+    void rateLimitHonoursRetryAfter() throws Exception {
+        failWith("flaky", aResponse().withStatus(429).withHeader("Retry-After", "1"));
+        Outcome o = call("flaky", "1");
+        // the third attempt would need another 1 s wait, which the 3 s deadline still allows
+        assertEquals(429, o.response().statusCode(), o.response().body());
+        assertEquals("1", o.response().headers().firstValue("Retry-After").orElse(null));
+        assertEquals(3, attempts("flaky"));
+        assertTrue(o.ms() >= 2000 && o.ms() < 3000, "two Retry-After waits of 1 s: " + o.ms() + " ms");
+        System.out.printf("fault 429 Retry-After: 1            -> 429, %d attempts, %d ms%n", attempts("flaky"), o.ms());
+    }
+
+    @Test
+    void failTwiceThenSucceed() throws Exception {
+        upstream.stubFor(post(urlPathEqualTo(path("flaky"))).inScenario("s").whenScenarioStateIs(STARTED)
+                .willReturn(aResponse().withStatus(503)).willSetStateTo("one"));
+        upstream.stubFor(post(urlPathEqualTo(path("flaky"))).inScenario("s").whenScenarioStateIs("one")
+                .willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)).willSetStateTo("two"));
+        upstream.stubFor(post(urlPathEqualTo(path("flaky"))).inScenario("s").whenScenarioStateIs("two")
+                .willReturn(aResponse().withTransformers(EchoVectors.NAME)));
+        Outcome o = call("flaky", "42");
+        assertEquals(200, o.response().statusCode(), o.response().body());
+        assertEquals(42f, vectors(json(o.response()))[0][0], 0f);
+        assertEquals(3, attempts("flaky"));
+        assertEquals("3", o.response().headers().firstValue("x-gateway-attempts").orElse(null));
+        assertTrue(o.ms() < 1500, o.ms() + " ms");
+    }
+
+    @Test
+    void deterministicErrorsAreAttemptedOnce() throws Exception {
+        for (var fault : List.of(aResponse().withStatus(400).withBody("{\"error\":{\"message\":\"bad input\"}}"),
+                aResponse().withStatus(401), aResponse().withStatus(404),
+                aResponse().withStatus(400).withBody("{\"error\":{\"code\":\"context_length_exceeded\","
+                        + "\"message\":\"This model's maximum context length is 8192 tokens\"}}"))) {
+            upstream.resetAll();
+            failWith("flaky", fault);
+            Outcome o = call("flaky", "1");
+            assertTrue(o.response().statusCode() == 400 || o.response().statusCode() == 401
+                    || o.response().statusCode() == 404, o.response().body());
+            assertEquals(1, attempts("flaky"), "never retried: " + o.response().body());
+        }
+    }
+
+    @Test
+    void randomDelaysStillAnswer() throws Exception {
+        upstream.stubFor(post(urlPathEqualTo(path("flaky"))).willReturn(aResponse().withTransformers(EchoVectors.NAME)
+                .withRandomDelay(new UniformDistribution(0, 300))));
+        for (int i = 0; i < 5; i++) {
+            Outcome o = call("flaky", String.valueOf(i));
+            assertEquals(200, o.response().statusCode());
+            assertEquals(i, vectors(json(o.response()))[0][0], 0f);
+        }
+        assertEquals(5, attempts("flaky"));
+    }
+
+    @Test
+    void requestDeadlineBoundsASlowUpstream() throws Exception {
+        failWith("slow", aResponse().withStatus(200).withFixedDelay(10_000));
+        Outcome o = call("slow", "1");
+        assertEquals(504, o.response().statusCode(), o.response().body());
+        assertTrue(o.ms() < 3400, "the 3 s deadline bounds the 30 s per-attempt timeout: " + o.ms() + " ms");
+        // attempt 1 gets the deadline's remaining ~2 s, the retry the last ~1 s; nothing starts after the deadline
+        assertEquals(2, attempts("slow"));
+        System.out.printf("deadline 3 s, upstream 10 s: 504 after %d ms, %d attempts%n", o.ms(), attempts("slow"));
+    }
+
+    @Test
+    void weightedShuffleFollowsWeights() throws Exception {
+        echo("a", 0);
+        echo("b", 0);
+        ExecutorService pool = Executors.newFixedThreadPool(16);
+        try {
+            List<Future<Integer>> fs = new ArrayList<>();
+            for (int i = 0; i < 1000; i++) {
+                int n = i;
+                fs.add(pool.submit(() -> call("pair", String.valueOf(n)).response().statusCode()));
+            }
+            for (Future<Integer> f : fs) {
+                assertEquals(200, f.get());
+            }
+        } finally {
+            pool.shutdown();
+        }
+        int a = attempts("a");
+        int b = attempts("b");
+        assertEquals(1000, a + b);
+        double share = a / 1000.0;
+        System.out.printf("weighted shuffle 3:1 -> a %d, b %d (%.1f%%)%n", a, b, share * 100);
+        assertTrue(Math.abs(share - 0.75) <= 0.05, "a got " + share);
+    }
+
+    @Test
+    void fallbackGroupServesWhenThePrimaryIsDown() throws Exception {
+        failWith("primary", aResponse().withStatus(500));
+        echo("secondary", 0);
+        Outcome o = call("primary", "7");
+        assertEquals(200, o.response().statusCode(), o.response().body());
+        assertEquals("primary", json(o.response()).get("model").asText());
+        assertEquals("secondary", o.response().headers().firstValue("x-gateway-model-group").orElse(null));
+        assertEquals("secondary", o.response().headers().firstValue("x-gateway-deployment-id").orElse(null));
+        assertEquals(7f, vectors(json(o.response()))[0][0], 0f);
+        assertEquals(3, attempts("primary"));
+        assertEquals(1, attempts("secondary"));
+    }
+
+    @Test
+    void cooldownTakesAFailingDeploymentOutAndBringsItBack() throws Exception {
+        failWith("c1", aResponse().withStatus(500));
+        echo("c2", 0);
+        for (int i = 0; i < 30 && attempts("c1") < 2; i++) {
+            assertEquals(200, call("cool", String.valueOf(i)).response().statusCode());
+        }
+        assertEquals(2, attempts("c1"), "c1 failed allowed_fails times");
+        for (int i = 0; i < 20; i++) {
+            Outcome o = call("cool", String.valueOf(i));
+            assertEquals(200, o.response().statusCode());
+            assertEquals("c2", o.response().headers().firstValue("x-gateway-deployment-id").orElse(null));
+        }
+        assertEquals(2, attempts("c1"), "c1 is out while cooling down");
+        echo("c1", 0);
+        Thread.sleep(1200);
+        int served = 0;
+        for (int i = 0; i < 30; i++) {
+            Outcome o = call("cool", String.valueOf(i));
+            assertEquals(200, o.response().statusCode());
+            if ("c1".equals(o.response().headers().firstValue("x-gateway-deployment-id").orElse(null))) {
+                served++;
+            }
+        }
+        assertTrue(served > 0, "c1 is back after cooldown_time and a successful half-open probe");
+    }
+
+    @Test
+    void everyDeploymentCoolingDownGives429WithRetryAfter() throws Exception {
+        failWith("d1", aResponse().withStatus(500));
+        failWith("d2", aResponse().withStatus(503));
+        HttpResponse<String> last = null;
+        for (int i = 0; i < 6; i++) {
+            last = call("down", "1").response();
+        }
+        assertEquals(429, last.statusCode(), last.body());
+        assertEquals("no_deployments_available", json(last).get("error").get("code").asText());
+        assertTrue(Integer.parseInt(last.headers().firstValue("Retry-After").orElse("0")) >= 1);
+        int before = attempts("d1") + attempts("d2");
+        call("down", "1");
+        assertEquals(before, attempts("d1") + attempts("d2"), "no upstream call while every deployment cools down");
+    }
+
+    @Test
+    void rpmLimitMovesToTheOtherDeploymentThen429() throws Exception {
+        echo("l1", 0);
+        echo("l2", 0);
+        for (int i = 0; i < 4; i++) {
+            assertEquals(200, call("limited", String.valueOf(i)).response().statusCode());
+        }
+        assertEquals(2, attempts("l1"));
+        assertEquals(2, attempts("l2"));
+        HttpResponse<String> r = call("limited", "5").response();
+        assertEquals(429, r.statusCode(), r.body());
+        assertEquals(4, attempts("l1") + attempts("l2"));
+        assertTrue(r.headers().firstValue("Retry-After").isPresent());
+    }
+
+    @Test
+    void concurrentRequestsAreNeverLostOrMixed() throws Exception {
+        echo("good", 0);
+        echo("bad", 0.5);
+        ExecutorService pool = Executors.newFixedThreadPool(50);
+        try {
+            List<Future<HttpResponse<String>>> fs = new ArrayList<>();
+            for (int i = 0; i < 200; i++) {
+                int n = i;
+                fs.add(pool.submit(() -> gw.post("/v1/embeddings", "{\"model\":\"mixed\",\"input\":[\"" + n
+                        + "\",\"" + (n + 0.5) + "\"]}")));
+            }
+            int ok = 0;
+            for (int i = 0; i < 200; i++) {
+                HttpResponse<String> r = fs.get(i).get();
+                assertEquals(200, r.statusCode(), r.body());
+                float[][] v = vectors(json(r));
+                assertEquals(2, v.length);
+                assertEquals(i, v[0][0], 0f, "request " + i + " got someone else's vectors");
+                assertEquals(i + 0.5f, v[1][0], 0f);
+                ok++;
+            }
+            assertEquals(200, ok);
+            System.out.printf("concurrency: 200/200 correct; upstream calls good=%d bad=%d%n", attempts("good"),
+                    attempts("bad"));
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    @Test
+    void healthProbesEveryDeploymentWithAnEmbeddingsCall() throws Exception {
+        for (String d : new String[]{"flaky", "a", "b", "primary", "secondary", "c1", "c2", "d1", "l1", "l2", "slow",
+                "good", "bad"}) {
+            echo(d, 0);
+        }
+        failWith("d2", aResponse().withStatus(500));
+        HttpResponse<String> r = gw.get("/health");
+        assertEquals(200, r.statusCode(), r.body());
+        JsonNode body = json(r);
+        assertEquals(13, body.get("healthy_count").asInt(), r.body());
+        assertEquals(1, body.get("unhealthy_count").asInt());
+        assertEquals("d2", body.get("unhealthy_endpoints").get(0).get("id").asText());
+        assertTrue(!r.body().contains("\"api_key\"") && !r.body().contains(":\"k\""), r.body());
+        String probe = upstream.findAll(postRequestedFor(urlPathEqualTo(path("a")))).get(0).getBodyAsString();
+        assertEquals("health check", GatewayHarness.JSON.readTree(probe).get("input").get(0).asText());
+    }
+}
