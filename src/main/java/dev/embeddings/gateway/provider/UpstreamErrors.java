@@ -46,6 +46,8 @@ public final class UpstreamErrors {
             Pattern.compile("\\bhf_[A-Za-z0-9]{6,}"),
     };
 
+    private static final java.util.Set<String> EXTRA_SECRETS = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     private UpstreamErrors() {
     }
 
@@ -147,7 +149,7 @@ public final class UpstreamErrors {
     }
 
     /** The upstream's own error text: error.message, message, error, detail, or the raw text. */
-    static String upstreamMessage(byte[] body) {
+    public static String upstreamMessage(byte[] body) {
         if (body == null || body.length == 0) {
             return "";
         }
@@ -167,9 +169,22 @@ public final class UpstreamErrors {
         return raw.strip();
     }
 
+    /**
+     * Registers a secret that is not among a deployment's litellm_params (e.g. a key an adapter read from the
+     * environment), so that every message redacts it.
+     */
+    public static void addSecret(String secret) {
+        if (secret != null && secret.length() >= 4) {
+            EXTRA_SECRETS.add(secret);
+        }
+    }
+
     /** Removes secrets from an upstream message and cuts it to a sane length. */
-    static String sanitize(String text, Deployment d) {
+    public static String sanitize(String text, Deployment d) {
         String s = text.replaceAll("[\\r\\n\\t]+", " ");
+        for (String secret : EXTRA_SECRETS) {
+            s = s.replace(secret, "[redacted]");
+        }
         if (d != null) {
             for (String key : Deployment.SECRET_KEYS) {
                 String secret = d.string(key);

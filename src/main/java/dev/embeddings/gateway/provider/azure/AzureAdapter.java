@@ -7,6 +7,7 @@ import dev.embeddings.gateway.provider.BatchResult;
 import dev.embeddings.gateway.provider.EmbeddingCall;
 import dev.embeddings.gateway.provider.OpenAiFormat;
 import dev.embeddings.gateway.provider.ProviderAdapter;
+import dev.embeddings.gateway.provider.UpstreamErrors;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 
@@ -84,6 +85,7 @@ public final class AzureAdapter extends ProviderAdapter {
             version = DEFAULT_API_VERSION;
         }
         endpoints.put(d, url(base, d.upstreamModel(), version));
+        UpstreamErrors.addSecret(env.apply("AZURE_API_KEY"));
     }
 
     /** The upstream URL (with the api-version query) for a base, deployment and version. */

@@ -13,6 +13,7 @@ import dev.embeddings.gateway.provider.BatchResult;
 import dev.embeddings.gateway.provider.EmbeddingCall;
 import dev.embeddings.gateway.provider.OpenAiFormat;
 import dev.embeddings.gateway.provider.ProviderAdapter;
+import dev.embeddings.gateway.provider.UpstreamErrors;
 import dev.embeddings.gateway.provider.huggingface.FeatureExtraction.Pooling;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
@@ -174,6 +175,7 @@ public final class HuggingFaceAdapter extends ProviderAdapter {
         if (key == null) {
             key = env.apply("HF_TOKEN");
         }
+        UpstreamErrors.addSecret(key);
         return new Target(url, openAi, p, key);
     }
 
