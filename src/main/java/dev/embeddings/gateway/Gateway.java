@@ -24,6 +24,7 @@ import org.apache.camel.main.MainListenerSupport;
 import dev.embeddings.gateway.provider.BatchCollector;
 import dev.embeddings.gateway.provider.ProviderAdapter;
 import dev.embeddings.gateway.provider.azure.AzureAdapter;
+import dev.embeddings.gateway.provider.bedrock.BedrockAdapter;
 
 import java.nio.file.Files;
 import java.util.EnumMap;
@@ -143,6 +144,7 @@ public final class Gateway {
     /** The adapter of every provider that has one (the local model has its own). */
     private static Map<Provider, ProviderAdapter> adapters(Function<String, String> env) {
         Map<Provider, ProviderAdapter> m = new EnumMap<>(Provider.class);
+        m.put(Provider.BEDROCK, new BedrockAdapter(env));
         m.put(Provider.AZURE, new AzureAdapter(env));
         return m;
     }
@@ -199,6 +201,12 @@ public final class Gateway {
         // upstream calls of the providers' parallel splits; each request bounds its own share by waves of
         // max_parallel_requests, so the pool itself is unbounded and idle threads expire
         ctx.getRegistry().bind("upstreamPool", ctx.getExecutorServiceManager().newCachedThreadPool(this, "upstream"));
+        // adapters whose endpoint URIs reference beans they built in prepare() (Bedrock's SDK clients) bind them now
+        adapters.values().forEach(a -> {
+            if (a instanceof org.apache.camel.CamelContextAware aware) {
+                aware.setCamelContext(ctx);
+            }
+        });
     }
 
     /**
