@@ -25,6 +25,7 @@ import dev.embeddings.gateway.provider.BatchCollector;
 import dev.embeddings.gateway.provider.ProviderAdapter;
 import dev.embeddings.gateway.provider.azure.AzureAdapter;
 import dev.embeddings.gateway.provider.bedrock.BedrockAdapter;
+import dev.embeddings.gateway.provider.sagemaker.SageMakerAdapter;
 
 import java.nio.file.Files;
 import java.util.EnumMap;
@@ -145,6 +146,7 @@ public final class Gateway {
     private static Map<Provider, ProviderAdapter> adapters(Function<String, String> env) {
         Map<Provider, ProviderAdapter> m = new EnumMap<>(Provider.class);
         m.put(Provider.BEDROCK, new BedrockAdapter(env));
+        m.put(Provider.SAGEMAKER, new SageMakerAdapter(env));
         m.put(Provider.AZURE, new AzureAdapter(env));
         return m;
     }
