@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.containing;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalToJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
@@ -99,6 +100,16 @@ class BedrockProviderTest {
                       aws_region_name: us-east-1
                       aws_access_key_id: os.environ/KEY_ID
                       aws_secret_access_key: os.environ/SECRET
+                  - model_name: titan-role
+                    litellm_params:
+                      model: bedrock/amazon.titan-embed-text-v1
+                      api_base: %1$s
+                      aws_region_name: us-east-1
+                      aws_access_key_id: os.environ/KEY_ID
+                      aws_secret_access_key: os.environ/SECRET
+                      aws_role_name: arn:aws:iam::123456789012:role/embeddings-invoker
+                      aws_session_name: gw-test
+                      aws_sts_endpoint: %1$s
                   - model_name: titan-slow
                     litellm_params:
                       model: bedrock/amazon.titan-embed-text-v1
@@ -195,6 +206,25 @@ class BedrockProviderTest {
         assertSigV4(req, KEY_ID, "us-west-2", "bedrock");
         assertEquals(SESSION_TOKEN, req.getHeader("X-Amz-Security-Token"));
         assertTrue(req.getHeader("Authorization").contains("x-amz-security-token"), "the token is signed");
+    }
+
+    @Test
+    void awsRoleNameAssumesTheRoleThroughStsAndSignsWithItsCredentials() throws Exception {
+        upstream.stubFor(post(urlEqualTo("/")).withRequestBody(containing("Action=AssumeRole"))
+                .willReturn(aResponse().withStatus(200).withHeader("Content-Type", "text/xml")
+                        .withBody(fixture("bedrock/sts-assume-role.xml"))));
+        upstream.stubFor(post(urlEqualTo(TITAN_V1)).willReturn(ok(fixture("bedrock/titan-v1.json"))));
+        HttpResponse<String> r = gw.post("/v1/embeddings", "{\"model\":\"titan-role\",\"input\":\"x\"}");
+        assertEquals(200, r.statusCode(), r.body());
+
+        LoggedRequest sts = upstream.findAll(postRequestedFor(urlEqualTo("/"))).get(0);
+        String form = java.net.URLDecoder.decode(sts.getBodyAsString(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(form.contains("RoleArn=arn:aws:iam::123456789012:role/embeddings-invoker")
+                && form.contains("RoleSessionName=gw-test"), form);
+        assertSigV4(sts, KEY_ID, "us-east-1", "sts");
+        LoggedRequest req = upstream.findAll(postRequestedFor(urlEqualTo(TITAN_V1))).get(0);
+        assertSigV4(req, "ASIAIOSFODNN7EXAMPLE", "us-east-1", "bedrock");
+        assertEquals("IQoJb3JpZ2luX2VjEXAMPLEsessiontoken", req.getHeader("X-Amz-Security-Token"));
     }
 
     @Test
