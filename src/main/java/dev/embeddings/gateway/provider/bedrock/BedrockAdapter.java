@@ -49,7 +49,9 @@ import java.util.function.Function;
  *       header, else cl100k_base's count.</li>
  *   <li>Errors: the SDK's exceptions propagate from the call step and are mapped by {@link UpstreamErrors}
  *       (ValidationException 400, "Too many input tokens" 400 context_length_exceeded, AccessDenied 403,
- *       ResourceNotFound 404, Throttling 429, ModelTimeout 504, 5xx 502); an unreadable answer is 502.</li>
+ *       ResourceNotFound 404, Throttling 429, ModelTimeout 504, ModelError 424 and 5xx 502, connection failures
+ *       502, timeouts 504); an unreadable answer is 502. SDK retries are off: one failed call fails the
+ *       request.</li>
  * </ul>
  */
 public final class BedrockAdapter extends ProviderAdapter implements CamelContextAware {
