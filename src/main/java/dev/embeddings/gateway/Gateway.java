@@ -27,7 +27,9 @@ import org.apache.camel.main.MainListenerSupport;
 import dev.embeddings.gateway.provider.BatchCollector;
 import dev.embeddings.gateway.provider.ProviderAdapter;
 import dev.embeddings.gateway.provider.azure.AzureAdapter;
+import dev.embeddings.gateway.provider.bedrock.BedrockAdapter;
 import dev.embeddings.gateway.provider.huggingface.HuggingFaceAdapter;
+import dev.embeddings.gateway.provider.sagemaker.SageMakerAdapter;
 
 import java.nio.file.Files;
 import java.util.EnumMap;
@@ -151,6 +153,8 @@ public final class Gateway {
     /** The adapter of every provider that has one (the local model has its own). */
     private static Map<Provider, ProviderAdapter> adapters(Function<String, String> env) {
         Map<Provider, ProviderAdapter> m = new EnumMap<>(Provider.class);
+        m.put(Provider.BEDROCK, new BedrockAdapter(env));
+        m.put(Provider.SAGEMAKER, new SageMakerAdapter(env));
         m.put(Provider.AZURE, new AzureAdapter(env));
         m.put(Provider.HUGGINGFACE, new HuggingFaceAdapter(env));
         return m;
@@ -208,6 +212,12 @@ public final class Gateway {
         // upstream calls of the providers' parallel splits; each request bounds its own share by waves of
         // max_parallel_requests, so the pool itself is unbounded and idle threads expire
         ctx.getRegistry().bind("upstreamPool", ctx.getExecutorServiceManager().newCachedThreadPool(this, "upstream"));
+        // adapters whose endpoint URIs reference beans they built in prepare() (Bedrock's SDK clients) bind them now
+        adapters.values().forEach(a -> {
+            if (a instanceof org.apache.camel.CamelContextAware aware) {
+                aware.setCamelContext(ctx);
+            }
+        });
     }
 
     /**

@@ -22,7 +22,8 @@ import java.util.regex.Pattern;
  *   <li>400/422 → 400; 401 → 401; 403 → 403; 404 → 404; 413 → 413</li>
  *   <li>429 or a throttling exception → 429 {@code rate_limit_error}, keeping {@code Retry-After}</li>
  *   <li>408 or a timeout → 504 {@code timeout}</li>
- *   <li>5xx, connection failures, unparseable bodies → 502 {@code api_error}</li>
+ *   <li>5xx, 424 (the model behind the upstream failed), connection failures, unparseable bodies → 502
+ *       {@code api_error}</li>
  *   <li>an upstream saying the input is too long → 400 {@code context_length_exceeded}</li>
  * </ul>
  * Messages name the provider and the upstream status and are sanitised: the deployment's own secrets, AWS key
@@ -72,6 +73,8 @@ public final class UpstreamErrors {
             case 413 -> new GatewayException(413, "invalid_request_error", "input", "request_too_large", message);
             case 429 -> new GatewayException(429, "rate_limit_error", null, "rate_limit_exceeded", message,
                     retryAfterSeconds(retryAfter));
+            // 424 Failed Dependency: the model behind the upstream failed (Bedrock's ModelErrorException)
+            case 424 -> new GatewayException(502, "api_error", null, "upstream_error", message);
             default -> status >= 500
                     ? new GatewayException(502, "api_error", null, "upstream_error", message)
                     : new GatewayException(400, "invalid_request_error", null, "upstream_bad_request", message);

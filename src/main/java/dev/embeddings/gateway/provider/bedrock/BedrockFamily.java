@@ -1,0 +1,222 @@
+package dev.embeddings.gateway.provider.bedrock;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.embeddings.gateway.openai.EmbeddingRequest;
+import dev.embeddings.gateway.openai.GatewayException;
+import dev.embeddings.gateway.provider.Batch;
+import dev.embeddings.gateway.provider.BatchResult;
+import dev.embeddings.gateway.provider.JsonVectors;
+import dev.embeddings.gateway.provider.UpstreamErrors;
+
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * The Bedrock embedding model families and their InvokeModel bodies, as documented in the Bedrock user guide
+ * ("Inference request parameters and response fields for foundation models"). All bodies are JSON,
+ * {@code contentType} and {@code accept} {@code application/json}.
+ * <ul>
+ *   <li>{@link #TITAN_V1}: {@code amazon.titan-embed-text-v1}, {@code amazon.titan-embed-g1-text-02}; one input per
+ *       call. Request {@code {"inputText"}}; answer {@code {"embedding":[1536 floats],"inputTextTokenCount":n}}.</li>
+ *   <li>{@link #TITAN_V2}: {@code amazon.titan-embed-text-v2:0}; one input per call. Request
+ *       {@code {"inputText","dimensions"?,"normalize"}}, {@code dimensions} 256 | 512 | 1024 (default 1024),
+ *       {@code normalize} default true; same answer as v1.</li>
+ *   <li>{@link #COHERE_V3}: {@code cohere.embed-english-v3}, {@code cohere.embed-multilingual-v3}; up to 96 texts
+ *       per call. Request {@code {"texts":[…],"input_type","truncate"?}}; answer
+ *       {@code {"embeddings":[[1024 floats]…],"id","response_type":"embeddings_floats","texts"}} (no token
+ *       count).</li>
+ *   <li>{@link #COHERE_V4}: {@code cohere.embed-v4:0}; as v3 plus {@code "embedding_types":["float"]} and
+ *       {@code output_dimension} 256 | 512 | 1024 | 1536 (default 1536); answer
+ *       {@code {"embeddings":{"float":[[…]…]},"response_type":"embeddings_by_type",…}}.</li>
+ * </ul>
+ * Model ids may carry a cross-region inference profile prefix ({@code us.}, {@code eu.}, {@code apac.},
+ * {@code global.}, …). Answers of either Cohere shape are accepted for both Cohere families.
+ */
+public enum BedrockFamily {
+
+    TITAN_V1(1, Set.of(), Set.of()),
+    TITAN_V2(1, Set.of(256, 512, 1024), Set.of("normalize")),
+    COHERE_V3(96, Set.of(), Set.of("input_type", "truncate")),
+    COHERE_V4(96, Set.of(256, 512, 1024, 1536), Set.of("input_type", "truncate"));
+
+    /** Cohere's input_type when the client sent none (LiteLLM's default too). */
+    public static final String DEFAULT_INPUT_TYPE = "search_document";
+    private static final Pattern PROFILE_PREFIX = Pattern.compile(
+            "^(?:us|us-gov|eu|apac|ap|jp|au|ca|sa|amer|global)\\.");
+
+    private final int maxBatch;
+    private final Set<Integer> dimensions;
+    private final Set<String> extras;
+
+    BedrockFamily(int maxBatch, Set<Integer> dimensions, Set<String> extras) {
+        this.maxBatch = maxBatch;
+        this.dimensions = dimensions;
+        this.extras = extras;
+    }
+
+    /** The family of a Bedrock model id (inference profile prefix allowed), or null when it is not known. */
+    public static BedrockFamily of(String modelId) {
+        String id = PROFILE_PREFIX.matcher(modelId.trim().toLowerCase(Locale.ROOT)).replaceFirst("");
+        if (id.startsWith("amazon.titan-embed-text-v1") || id.startsWith("amazon.titan-embed-g1-text-02")) {
+            return TITAN_V1;
+        }
+        if (id.startsWith("amazon.titan-embed-text-v2")) {
+            return TITAN_V2;
+        }
+        if (id.startsWith("cohere.embed-english-v3") || id.startsWith("cohere.embed-multilingual-v3")) {
+            return COHERE_V3;
+        }
+        if (id.startsWith("cohere.embed-v4")) {
+            return COHERE_V4;
+        }
+        return null;
+    }
+
+    /** Inputs per InvokeModel call: 1 for Titan, 96 for Cohere. */
+    public int maxBatch() {
+        return maxBatch;
+    }
+
+    /** Whether {@code dimensions} is sent upstream (Titan v2 {@code dimensions}, Cohere v4 {@code output_dimension}). */
+    public boolean forwardsDimensions() {
+        return !dimensions.isEmpty();
+    }
+
+    /** Request extras that reach the upstream: Titan v2 {@code normalize}; Cohere {@code input_type}, {@code truncate}. */
+    public Set<String> extras() {
+        return extras;
+    }
+
+    private boolean isCohere() {
+        return this == COHERE_V3 || this == COHERE_V4;
+    }
+
+    /**
+     * Checks what this family accepts before any upstream call; throws GatewayException 400 for a
+     * {@code dimensions} the model cannot produce or an allowed extra of the wrong JSON type.
+     */
+    public void validate(EmbeddingRequest req, String modelName) {
+        Integer dim = req.dimensions();
+        if (dim != null && forwardsDimensions() && !dimensions.contains(dim)) {
+            throw GatewayException.invalid("dimensions", "Model '" + modelName + "' supports dimensions "
+                    + dimensions.stream().sorted().map(String::valueOf).reduce((a, b) -> a + ", " + b).orElse("")
+                    + ", not " + dim + ".");
+        }
+        for (String name : extras) {
+            JsonNode v = req.extras().get(name);
+            if (v == null) {
+                continue;
+            }
+            boolean ok = "normalize".equals(name) ? v.isBoolean() : v.isTextual();
+            if (!ok) {
+                throw GatewayException.invalid(name, "'" + name + "' must be a "
+                        + ("normalize".equals(name) ? "boolean" : "string") + ".");
+            }
+        }
+    }
+
+    /** The InvokeModel body for a batch, a JSON string (the aws-bedrock component sends the body as a string). */
+    public String request(Batch batch, EmbeddingRequest req) {
+        StringWriter out = new StringWriter(128);
+        try (JsonGenerator g = JsonVectors.FACTORY.createGenerator(out)) {
+            g.writeStartObject();
+            if (isCohere()) {
+                g.writeArrayFieldStart("texts");
+                for (String t : batch.texts()) {
+                    g.writeString(t);
+                }
+                g.writeEndArray();
+                JsonNode inputType = req.extras().get("input_type");
+                g.writeStringField("input_type", inputType != null ? inputType.asText() : DEFAULT_INPUT_TYPE);
+                JsonNode truncate = req.extras().get("truncate");
+                if (truncate != null) {
+                    g.writeStringField("truncate", truncate.asText());
+                }
+                if (this == COHERE_V4) {
+                    g.writeArrayFieldStart("embedding_types");
+                    g.writeString("float");
+                    g.writeEndArray();
+                    if (req.dimensions() != null) {
+                        g.writeNumberField("output_dimension", req.dimensions());
+                    }
+                }
+            } else {
+                g.writeStringField("inputText", batch.texts().get(0));
+                if (this == TITAN_V2) {
+                    if (req.dimensions() != null) {
+                        g.writeNumberField("dimensions", req.dimensions());
+                    }
+                    JsonNode normalize = req.extras().get("normalize");
+                    g.writeBooleanField("normalize", normalize == null || normalize.asBoolean());
+                }
+            }
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toString();
+    }
+
+    /**
+     * Parses an InvokeModel answer for a batch. Tokens: Titan's {@code inputTextTokenCount}, else
+     * {@code headerTokens} (Bedrock's {@code X-Amzn-Bedrock-Input-Token-Count}), else cl100k_base's count. Throws
+     * GatewayException 502 when the body is not this family's format or holds a different number of vectors.
+     */
+    public BatchResult parse(byte[] body, Batch batch, Integer headerTokens, String provider) {
+        float[][] vectors = null;
+        int tokens = -1;
+        try (JsonParser p = JsonVectors.FACTORY.createParser(body)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw UpstreamErrors.unparseable(provider, "not a JSON object");
+            }
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String f = p.currentName();
+                JsonToken v = p.nextToken();
+                if (!isCohere() && "embedding".equals(f) && v == JsonToken.START_ARRAY) {
+                    vectors = new float[][]{JsonVectors.vector(p)};
+                } else if (!isCohere() && "inputTextTokenCount".equals(f) && v == JsonToken.VALUE_NUMBER_INT) {
+                    tokens = p.getIntValue();
+                } else if (isCohere() && "embeddings".equals(f) && v == JsonToken.START_ARRAY) {
+                    vectors = JsonVectors.matrix(p);
+                } else if (isCohere() && "embeddings".equals(f) && v == JsonToken.START_OBJECT) {
+                    while (p.nextToken() == JsonToken.FIELD_NAME) {
+                        String type = p.currentName();
+                        JsonToken tv = p.nextToken();
+                        if ("float".equals(type) && tv == JsonToken.START_ARRAY) {
+                            vectors = JsonVectors.matrix(p);
+                        } else {
+                            p.skipChildren();
+                        }
+                    }
+                } else {
+                    p.skipChildren();
+                }
+            }
+        } catch (IOException e) {
+            throw UpstreamErrors.unparseable(provider, "invalid JSON");
+        }
+        if (vectors == null) {
+            throw UpstreamErrors.unparseable(provider, isCohere() ? "no embeddings (float) array"
+                    : "no embedding array");
+        }
+        if (vectors.length != batch.size()) {
+            throw UpstreamErrors.unparseable(provider, vectors.length + " embeddings for " + batch.size() + " inputs");
+        }
+        for (float[] v : vectors) {
+            if (v.length == 0) {
+                throw UpstreamErrors.unparseable(provider, "an empty embedding");
+            }
+        }
+        if (tokens < 0) {
+            tokens = headerTokens != null ? headerTokens : batch.countTokens();
+        }
+        return new BatchResult(batch.offset(), vectors, tokens);
+    }
+}
