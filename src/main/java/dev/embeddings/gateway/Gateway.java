@@ -140,14 +140,20 @@ public final class Gateway {
         Map<Provider, ProviderAdapter> adapters = adapters(env);
         long timeoutMs = defaultTimeoutMs(config);
         adapters.values().forEach(a -> a.setDefaultTimeoutMs(timeoutMs));
-        for (Deployment d : config.deployments()) {
-            if (d.provider() == Provider.LOCAL) {
-                LocalAdapter.checkDeployment(d);
-            } else if (adapters.containsKey(d.provider())) {
-                adapters.get(d.provider()).prepare(d);
+        try {
+            for (Deployment d : config.deployments()) {
+                if (d.provider() == Provider.LOCAL) {
+                    LocalAdapter.checkDeployment(d);
+                } else if (adapters.containsKey(d.provider())) {
+                    adapters.get(d.provider()).prepare(d);
+                }
             }
+            return new Gateway(options, config, adapters);
+        } catch (RuntimeException e) {
+            // clients built for earlier deployments must not outlive a failed start
+            adapters.values().forEach(ProviderAdapter::close);
+            throw e;
         }
-        return new Gateway(options, config, adapters);
     }
 
     /** The adapter of every provider that has one (the local model has its own). */

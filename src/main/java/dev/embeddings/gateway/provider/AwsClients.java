@@ -212,6 +212,9 @@ public final class AwsClients {
     }
 
     private static AwsCredentials staticCredentials(String key, String secret, String token) {
+        // keys may come from the environment, not litellm_params: make sure no message can carry them
+        UpstreamErrors.addSecret(secret);
+        UpstreamErrors.addSecret(token);
         return blank(token) ? AwsBasicCredentials.create(key.trim(), secret.trim())
                 : AwsSessionCredentials.create(key.trim(), secret.trim(), token.trim());
     }

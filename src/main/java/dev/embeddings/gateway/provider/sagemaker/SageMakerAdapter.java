@@ -134,6 +134,9 @@ public final class SageMakerAdapter extends ProviderAdapter {
         if (t.inferenceComponent() != null) {
             req.inferenceComponentName(t.inferenceComponent());
         }
+        // this attempt's share of the request deadline
+        java.time.Duration timeout = java.time.Duration.ofMillis(attemptTimeoutMs(exchange, d));
+        req.overrideConfiguration(o -> o.apiCallTimeout(timeout).apiCallAttemptTimeout(timeout));
         try {
             InvokeEndpointResponse r = t.client().invokeEndpoint(req.build());
             if (r.body() == null) {
