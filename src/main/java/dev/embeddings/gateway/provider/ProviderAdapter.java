@@ -1,6 +1,7 @@
 package dev.embeddings.gateway.provider;
 
 import dev.embeddings.gateway.config.Deployment;
+import dev.embeddings.gateway.config.Provider;
 import dev.embeddings.gateway.openai.GatewayException;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
@@ -34,10 +35,17 @@ public abstract class ProviderAdapter {
     public static final long DEFAULT_TIMEOUT_MS = 600_000;
 
     private final BatchCollector collector = new BatchCollector();
+    private final Provider provider;
     private volatile long defaultTimeoutMs = DEFAULT_TIMEOUT_MS;
 
+    protected ProviderAdapter(Provider provider) {
+        this.provider = provider;
+    }
+
     /** The provider's display name for error messages, e.g. {@code Azure OpenAI}. */
-    public abstract String displayName();
+    public final String displayName() {
+        return provider.displayName();
+    }
 
     /** Inputs per upstream call when the deployment sets no {@code max_batch_size}. */
     protected abstract int defaultBatchSize(Deployment d);

@@ -17,9 +17,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class ProviderAdapterTest {
 
     static final class Plain extends ProviderAdapter {
-        @Override
-        public String displayName() {
-            return "Plain";
+        Plain() {
+            super(Provider.AZURE);
         }
 
         @Override

@@ -2,6 +2,7 @@ package dev.embeddings.gateway.provider.azure;
 
 import dev.embeddings.gateway.config.ConfigException;
 import dev.embeddings.gateway.config.Deployment;
+import dev.embeddings.gateway.config.Provider;
 import dev.embeddings.gateway.provider.Batch;
 import dev.embeddings.gateway.provider.BatchResult;
 import dev.embeddings.gateway.provider.EmbeddingCall;
@@ -39,13 +40,10 @@ public final class AzureAdapter extends ProviderAdapter {
     private final Map<Deployment, String> endpoints = new ConcurrentHashMap<>();
 
     public AzureAdapter(Function<String, String> env) {
+        super(Provider.AZURE);
         this.env = env;
     }
 
-    @Override
-    public String displayName() {
-        return "Azure OpenAI";
-    }
 
     @Override
     protected int defaultBatchSize(Deployment d) {

@@ -2,6 +2,7 @@ package dev.embeddings.gateway.provider.bedrock;
 
 import dev.embeddings.gateway.config.ConfigException;
 import dev.embeddings.gateway.config.Deployment;
+import dev.embeddings.gateway.config.Provider;
 import dev.embeddings.gateway.provider.AwsClients;
 import dev.embeddings.gateway.provider.Batch;
 import dev.embeddings.gateway.provider.BatchResult;
@@ -85,13 +86,10 @@ public final class BedrockAdapter extends ProviderAdapter implements CamelContex
     private volatile CamelContext camelContext;
 
     public BedrockAdapter(Function<String, String> env) {
+        super(Provider.BEDROCK);
         this.env = env;
     }
 
-    @Override
-    public String displayName() {
-        return "Bedrock";
-    }
 
     @Override
     protected int defaultBatchSize(Deployment d) {

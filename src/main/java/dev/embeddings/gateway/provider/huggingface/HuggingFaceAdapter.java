@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.embeddings.gateway.config.ConfigException;
 import dev.embeddings.gateway.config.Deployment;
+import dev.embeddings.gateway.config.Provider;
 import dev.embeddings.gateway.openai.EmbeddingRequest;
 import dev.embeddings.gateway.openai.GatewayException;
 import dev.embeddings.gateway.provider.Batch;
@@ -77,13 +78,10 @@ public final class HuggingFaceAdapter extends ProviderAdapter {
     private final Map<Deployment, Target> targets = new ConcurrentHashMap<>();
 
     public HuggingFaceAdapter(Function<String, String> env) {
+        super(Provider.HUGGINGFACE);
         this.env = env;
     }
 
-    @Override
-    public String displayName() {
-        return "Hugging Face";
-    }
 
     @Override
     protected int defaultBatchSize(Deployment d) {

@@ -3,6 +3,7 @@ package dev.embeddings.gateway.provider.sagemaker;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import dev.embeddings.gateway.config.ConfigException;
 import dev.embeddings.gateway.config.Deployment;
+import dev.embeddings.gateway.config.Provider;
 import dev.embeddings.gateway.openai.GatewayException;
 import dev.embeddings.gateway.provider.AwsClients;
 import dev.embeddings.gateway.provider.Batch;
@@ -62,13 +63,10 @@ public final class SageMakerAdapter extends ProviderAdapter {
     private final Map<Deployment, Target> targets = new ConcurrentHashMap<>();
 
     public SageMakerAdapter(Function<String, String> env) {
+        super(Provider.SAGEMAKER);
         this.env = env;
     }
 
-    @Override
-    public String displayName() {
-        return "SageMaker";
-    }
 
     @Override
     protected int defaultBatchSize(Deployment d) {
