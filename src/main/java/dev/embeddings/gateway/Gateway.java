@@ -104,6 +104,7 @@ public final class Gateway {
         main.bind("errorResponder", new ErrorResponder());
         main.bind("localAdapter", localAdapter);
         main.bind("batchCollector", new BatchCollector());
+        main.bind("kafkaPipeline", new dev.embeddings.gateway.pipeline.KafkaPipeline());
         adapters.forEach((p, a) -> main.bind(p.prefix() + "Adapter", a));
         main.addMainListener(new MainListenerSupport() {
             @Override
