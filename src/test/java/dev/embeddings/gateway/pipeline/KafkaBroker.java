@@ -85,7 +85,7 @@ public final class KafkaBroker {
             format.destroyForcibly();
             throw new IllegalStateException("kafka storage format failed: " + Files.readString(dir.resolve("format.log")));
         }
-        Process broker = java(dir, "broker.log", "kafka.Kafka", props.toString()).start();
+        Process broker = java(dir, "broker.log", Child.class.getName(), props.toString()).start();
         KafkaBroker b = new KafkaBroker(broker, dir, "127.0.0.1:" + port);
         try (Admin admin = b.admin()) {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -120,6 +120,28 @@ public final class KafkaBroker {
         cmd.addAll(List.of(args));
         File out = dir.resolve(log).toFile();
         return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out);
+    }
+
+    /**
+     * The broker process's main: {@code kafka.Kafka} plus a watchdog that exits when its standard input closes, i.e.
+     * when the test JVM that started it is gone, however it ended (no orphaned broker).
+     */
+    public static final class Child {
+        public static void main(String[] args) throws Exception {
+            Thread watchdog = new Thread(() -> {
+                try {
+                    while (System.in.read() != -1) {
+                        // the parent never writes; read() returns -1 once it has exited
+                    }
+                } catch (IOException e) {
+                    // parent gone
+                }
+                System.exit(0);
+            }, "parent-watchdog");
+            watchdog.setDaemon(true);
+            watchdog.start();
+            kafka.Kafka.main(args);
+        }
     }
 
     /** An admin client on this broker (close it). */
