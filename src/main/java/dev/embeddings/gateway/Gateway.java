@@ -32,6 +32,14 @@ import dev.embeddings.gateway.provider.huggingface.HuggingFaceAdapter;
 import dev.embeddings.gateway.provider.sagemaker.SageMakerAdapter;
 
 import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import org.apache.camel.RouteConfigurationsBuilder;
+import org.apache.camel.RoutesBuilder;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.spi.Resource;
+import org.apache.camel.support.PluginHelper;
 import java.util.EnumMap;
 import java.util.Map;
 import java.nio.file.Path;
@@ -77,6 +85,8 @@ public final class Gateway {
         main.addInitialProperty("camel.server.host", "0.0.0.0");
         main.addInitialProperty("camel.server.port", "4000");
         main.addInitialProperty("camel.server.maxBodySize", String.valueOf(DEFAULT_MAX_BODY));
+        // Kamelets (kamelets/*.kamelet.yaml, e.g. embeddings-action) from the working directory, then the classpath
+        main.addInitialProperty("camel.component.kamelet.location", "file:kamelets,classpath:kamelets");
 
         Path props = options.config().toAbsolutePath().getParent().resolve("application.properties");
         main.setPropertyPlaceholderLocations(Files.exists(props) ? "file:" + props : "");
@@ -102,6 +112,7 @@ public final class Gateway {
         main.bind("errorResponder", new ErrorResponder());
         main.bind("localAdapter", localAdapter);
         main.bind("batchCollector", new BatchCollector());
+        main.bind("kafkaPipeline", new dev.embeddings.gateway.pipeline.KafkaPipeline());
         adapters.forEach((p, a) -> main.bind(p.prefix() + "Adapter", a));
         main.addMainListener(new MainListenerSupport() {
             @Override
@@ -179,6 +190,64 @@ public final class Gateway {
             return (long) (Double.parseDouble(t.toString()) * 1000);
         } catch (NumberFormatException e) {
             throw new ConfigException("litellm_settings.request_timeout must be a number of seconds");
+        }
+    }
+
+    /**
+     * Installs the gateway's core into a CamelContext that does not run GatewayMain, e.g. another Camel application
+     * using the {@code embeddings-action} Kamelet with its {@code configFile} property:
+     * <ol>
+     *   <li>loads and checks {@code config} as {@link #create} does ({@code os.environ/} from the process
+     *       environment; ConfigException when it is missing or invalid);</li>
+     *   <li>binds the same beans, under the same names, into {@code ctx}'s registry and starts the providers (the
+     *       local model loads here, about 1 s);</li>
+     *   <li>adds the route files of the routes folder beside the config's folder ({@code <config dir>/../routes},
+     *       else {@code ./routes}) except their HTTP entry routes ({@code platform-http}, which need the gateway's
+     *       own HTTP server): route configurations, {@code direct:embed}, the provider routes, and the Kafka route
+     *       (which stays stopped unless {@code gateway.kafka.enabled=true}). No live reload.</li>
+     * </ol>
+     * Does nothing when {@code ctx} already has a route consuming {@code direct:embed} (inside the gateway). The
+     * providers' clients are closed when {@code ctx} stops.
+     */
+    public static synchronized void install(CamelContext ctx, Path config) {
+        if (ctx.getRoutes().stream().anyMatch(r -> "direct://embed".equals(r.getEndpoint().getEndpointUri()))) {
+            return;
+        }
+        Path beside = config.toAbsolutePath().normalize().getParent().resolveSibling("routes");
+        Path routes = Files.isDirectory(beside) ? beside : Path.of("routes").toAbsolutePath();
+        Gateway g = create(GatewayOptions.parse("--config", config.toString(), "--routes", routes.toString()),
+                System::getenv);
+        g.main.lookupByType(Object.class).forEach((name, bean) -> ctx.getRegistry().bind(name, bean));
+        g.startProviders(ctx);
+        try {
+            List<Resource> files = new ArrayList<>();
+            try (var list = Files.list(routes)) {
+                list.filter(f -> f.getFileName().toString().endsWith(".yaml")
+                                && !f.getFileName().toString().endsWith(".kamelet.yaml"))
+                        .sorted()
+                        .forEach(f -> files.add(PluginHelper.getResourceLoader(ctx).resolveResource("file:" + f)));
+            }
+            Collection<RoutesBuilder> builders = PluginHelper.getRoutesLoader(ctx).findRoutesBuilders(files);
+            for (RoutesBuilder b : builders) {
+                if (b instanceof RouteConfigurationsBuilder rcb) {
+                    rcb.addRouteConfigurationsToCamelContext(ctx);
+                }
+            }
+            for (RoutesBuilder b : builders) {
+                if (b instanceof RouteBuilder rb) {
+                    rb.configureRoutes(ctx).getRoutes().removeIf(r -> r.getInput() != null
+                            && r.getInput().getEndpointUri().startsWith("platform-http:"));
+                }
+                ctx.addRoutes(b);
+            }
+            ctx.addService(new org.apache.camel.support.service.ServiceSupport() {
+                @Override
+                protected void doStop() {
+                    g.adapters.values().forEach(ProviderAdapter::close);
+                }
+            });
+        } catch (Exception e) {
+            throw new ConfigException("could not load the gateway routes from " + routes + ": " + e.getMessage());
         }
     }
 

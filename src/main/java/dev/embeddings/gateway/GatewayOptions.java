@@ -7,7 +7,8 @@ import java.util.Map;
 /**
  * Command-line options, named like the LiteLLM proxy's:
  * {@code --config FILE} (default config/config.yaml), {@code --port N} (4000), {@code --host H} (0.0.0.0),
- * {@code --routes DIR} (routes), {@code --no-reload}, {@code --max-body-size BYTES}, {@code --help}.
+ * {@code --routes DIR} (routes), {@code --no-reload}, {@code --max-body-size BYTES},
+ * {@code --kafka-bootstrap HOST:PORT} (turns the Kafka pipeline on against that broker), {@code --help}.
  * Any other {@code --name=value} pair whose name contains a dot is passed to Camel Main as a property override.
  *
  * @param config     the LiteLLM-style config.yaml
@@ -22,7 +23,8 @@ public record GatewayOptions(Path config, Path routes, String host, Integer port
                              Map<String, String> properties, boolean help) {
 
     public static final String USAGE = "usage: java -jar embeddings-gateway.jar [--config FILE] [--port N] "
-            + "[--host ADDR] [--routes DIR] [--no-reload] [--max-body-size BYTES] [--name.of.property=value]";
+            + "[--host ADDR] [--routes DIR] [--no-reload] [--max-body-size BYTES] [--kafka-bootstrap HOST:PORT] "
+            + "[--name.of.property=value]";
 
     /** Parses args; throws IllegalArgumentException with a one-line message for an unknown or incomplete flag. */
     public static GatewayOptions parse(String... args) {
@@ -45,7 +47,7 @@ public record GatewayOptions(Path config, Path routes, String host, Integer port
                 case "--help", "-h" -> help = true;
                 case "--no-reload" -> reload = false;
                 case "--reload" -> reload = true;
-                case "--config", "--port", "--host", "--routes", "--max-body-size" -> {
+                case "--config", "--port", "--host", "--routes", "--max-body-size", "--kafka-bootstrap" -> {
                     if (value == null) {
                         if (i + 1 >= args.length) {
                             throw new IllegalArgumentException("option " + a + " needs a value");
@@ -57,6 +59,10 @@ public record GatewayOptions(Path config, Path routes, String host, Integer port
                         case "--routes" -> routes = Path.of(value);
                         case "--host" -> host = value;
                         case "--port" -> port = number(a, value, 0, 65535);
+                        case "--kafka-bootstrap" -> {
+                            props.put("gateway.kafka.enabled", "true");
+                            props.put("gateway.kafka.bootstrap", value);
+                        }
                         default -> props.put("camel.server.maxBodySize", String.valueOf(number(a, value, 1,
                                 Integer.MAX_VALUE)));
                     }

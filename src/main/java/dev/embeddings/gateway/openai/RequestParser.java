@@ -70,11 +70,23 @@ public final class RequestParser {
 
     /** Parses {@code body}; when {@code pathModel} is set (Azure-style URL), it replaces the body's model. */
     public EmbeddingRequest parse(byte[] body, String pathModel) {
+        return parse(body, pathModel, null);
+    }
+
+    /**
+     * Parses {@code body} for entry points with a configured model (Kamelet, Kafka pipeline): the body's
+     * {@code model} wins, {@code defaultModel} is used when the body has none (a 400 if both are missing).
+     */
+    public EmbeddingRequest parseWithDefaultModel(byte[] body, String defaultModel) {
+        return parse(body, null, defaultModel);
+    }
+
+    private EmbeddingRequest parse(byte[] body, String pathModel, String defaultModel) {
         if (body == null || body.length == 0) {
             throw GatewayException.invalid(null, "The request body is empty; expected a JSON object with model and input.");
         }
         try (JsonParser p = factory.createParser(body)) {
-            return parse(p, pathModel);
+            return parse(p, pathModel, defaultModel);
         } catch (JsonProcessingException e) {
             throw GatewayException.invalid(null, "We could not parse the JSON body of your request. "
                     + "(HINT: the body must be a JSON object with model and input.)");
@@ -83,7 +95,7 @@ public final class RequestParser {
         }
     }
 
-    private EmbeddingRequest parse(JsonParser p, String pathModel) throws IOException {
+    private EmbeddingRequest parse(JsonParser p, String pathModel, String defaultModel) throws IOException {
         if (p.nextToken() != JsonToken.START_OBJECT) {
             throw GatewayException.invalid(null, "The request body must be a JSON object.");
         }
@@ -143,6 +155,9 @@ public final class RequestParser {
         }
         if (pathModel != null && !pathModel.isEmpty()) {
             model = pathModel;
+        }
+        if ((model == null || model.isBlank()) && defaultModel != null) {
+            model = defaultModel;
         }
         if (model == null || model.isBlank()) {
             throw GatewayException.invalid("model", "You must provide a model parameter.");
