@@ -15,8 +15,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A closed-loop HTTP load generator for bench/run.sh (no dependencies; run with `java LoadGen.java`).
- * args: url body-file concurrency seconds [pid-to-measure-cpu]
- * prints: requests/s, latency p50/p99 in ms, errors, and the CPU ms per request of the given process.
+ * args: url body-file concurrency seconds [gateway-pid [upstream-pid]]
+ * prints: requests/s, latency p50/p99 in ms, errors, and the CPU ms per request of the given processes.
  */
 public class LoadGen {
     public static void main(String[] a) throws Exception {
@@ -25,6 +25,7 @@ public class LoadGen {
         int concurrency = Integer.parseInt(a[2]);
         int seconds = Integer.parseInt(a[3]);
         long pid = a.length > 4 ? Long.parseLong(a[4]) : -1;
+        long pid2 = a.length > 5 ? Long.parseLong(a[5]) : -1;
         HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(5)).build();
         HttpRequest req = HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
@@ -33,18 +34,24 @@ public class LoadGen {
         long warmEnd = System.nanoTime() + 3_000_000_000L;
         run(client, req, concurrency, warmEnd, new ArrayList<>(), new AtomicInteger());
         long cpu0 = cpuMs(pid);
+        long sys0 = sysMs(pid);
+        long up0 = cpuMs(pid2);
         List<Long> lat = Collections.synchronizedList(new ArrayList<>());
         AtomicInteger errors = new AtomicInteger();
         long t0 = System.nanoTime();
         run(client, req, concurrency, t0 + seconds * 1_000_000_000L, lat, errors);
         double secs = (System.nanoTime() - t0) / 1e9;
         long cpu1 = cpuMs(pid);
+        long sys1 = sysMs(pid);
+        long up1 = cpuMs(pid2);
         List<Long> sorted = new ArrayList<>(lat);
         Collections.sort(sorted);
         int n = sorted.size();
         System.out.printf("requests=%d rps=%.0f p50=%.2fms p99=%.2fms errors=%d%s%n", n, n / secs,
                 sorted.get(n / 2) / 1e6, sorted.get(Math.min(n - 1, (int) (n * 0.99))) / 1e6, errors.get(),
-                pid > 0 ? String.format(" cpu_ms_per_request=%.3f", (cpu1 - cpu0) / (double) n) : "");
+                (pid > 0 ? String.format(" cpu_ms_per_request=%.3f (kernel %.3f)", (cpu1 - cpu0) / (double) n,
+                        (sys1 - sys0) / (double) n) : "")
+                        + (pid2 > 0 ? String.format(" upstream_cpu_ms_per_request=%.3f", (up1 - up0) / (double) n) : ""));
     }
 
     static void run(HttpClient client, HttpRequest req, int c, long end, List<Long> lat, AtomicInteger errors)
@@ -72,6 +79,16 @@ public class LoadGen {
             f.get();
         }
         pool.shutdown();
+    }
+
+    /** stime (kernel time) of a process, in ms (Linux /proc). */
+    static long sysMs(long pid) throws Exception {
+        if (pid <= 0) {
+            return 0;
+        }
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(f[12]) * 1000 / 100;
     }
 
     /** utime + stime of a process, in ms (Linux /proc). */

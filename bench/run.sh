@@ -26,8 +26,10 @@ for i in $(seq 1 100); do
   sleep 0.2
 done
 echo '{"model":"bench-azure","input":"The quick brown fox jumps over the lazy dog."}' > "$OUT/body.json"
+echo '{"model":"bench-azure","input":"The quick brown fox jumps over the lazy dog.","encoding_format":"base64"}' > "$OUT/b64.json"
 echo '{"model":"all-minilm-l6-v2","input":"The quick brown fox jumps over the lazy dog."}' > "$OUT/local.json"
 echo "concurrency=$C seconds=$SECS (after 3 s warm-up each); $(nproc) cores"
-echo -n "upstream direct:       "; java bench/LoadGen.java "http://127.0.0.1:$UP/openai/deployments/bench/embeddings?api-version=2024-10-21" "$OUT/body.json" "$C" "$SECS"
-echo -n "through the gateway:   "; java bench/LoadGen.java "http://127.0.0.1:$GW/v1/embeddings" "$OUT/body.json" "$C" "$SECS" "$GATEWAY"
-echo -n "local model (gateway): "; java bench/LoadGen.java "http://127.0.0.1:$GW/v1/embeddings" "$OUT/local.json" 2 "$SECS" "$GATEWAY"
+echo -n "upstream direct:         "; java bench/LoadGen.java "http://127.0.0.1:$UP/openai/deployments/bench/embeddings?api-version=2024-10-21" "$OUT/body.json" "$C" "$SECS" 0 "$MOCK"
+echo -n "gateway, float:          "; java bench/LoadGen.java "http://127.0.0.1:$GW/v1/embeddings" "$OUT/body.json" "$C" "$SECS" "$GATEWAY" "$MOCK"
+echo -n "gateway, base64 (SDKs):  "; java bench/LoadGen.java "http://127.0.0.1:$GW/v1/embeddings" "$OUT/b64.json" "$C" "$SECS" "$GATEWAY" "$MOCK"
+echo -n "local model, 2 clients:  "; java bench/LoadGen.java "http://127.0.0.1:$GW/v1/embeddings" "$OUT/local.json" 2 "$SECS" "$GATEWAY"

@@ -1,5 +1,6 @@
 package dev.embeddings.gateway.normalize;
 
+import dev.embeddings.gateway.provider.JsonVectors;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
@@ -26,7 +27,7 @@ import java.util.Base64;
  */
 public final class ResponseNormalizer {
 
-    private final JsonFactory json = new JsonFactory();
+    private final JsonFactory json = JsonVectors.FACTORY;
 
     /** Camel entry: body = EmbeddingResult; sets the body to the UTF-8 JSON bytes, status 200, JSON content type. */
     public void toOpenAi(Exchange exchange) {

@@ -1,5 +1,6 @@
 package dev.embeddings.gateway.openai;
 
+import dev.embeddings.gateway.provider.JsonVectors;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
@@ -22,7 +23,7 @@ import java.io.UncheckedIOException;
 public final class ErrorResponder {
 
     private static final Logger LOG = LoggerFactory.getLogger(ErrorResponder.class);
-    private static final JsonFactory JSON = new JsonFactory();
+    private static final JsonFactory JSON = JsonVectors.FACTORY;
 
     /**
      * Camel entry for {@code onException}: reads {@link Exchange#EXCEPTION_CAUGHT}, replaces the message with the

@@ -1,5 +1,6 @@
 package dev.embeddings.gateway.pipeline;
 
+import dev.embeddings.gateway.provider.JsonVectors;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
@@ -59,7 +60,7 @@ public final class EmbeddingsAction implements AggregationStrategy {
 
     private static final RequestParser PARSER = new RequestParser();
     private static final ResponseNormalizer NORMALIZER = new ResponseNormalizer();
-    private static final JsonFactory JSON = new JsonFactory();
+    private static final JsonFactory JSON = JsonVectors.FACTORY;
 
     private String model;
     private EncodingFormat encodingFormat = EncodingFormat.FLOAT;

@@ -1,7 +1,7 @@
 package dev.embeddings.gateway.routing;
 
+import dev.embeddings.gateway.provider.JsonVectors;
 import com.fasterxml.jackson.core.JsonEncoding;
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.embeddings.gateway.config.Deployment;
 import dev.embeddings.gateway.config.ModelRegistry;
@@ -333,7 +333,7 @@ public final class DeploymentRouter {
             }
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (JsonGenerator g = new JsonFactory().createGenerator(out, JsonEncoding.UTF8)) {
+        try (JsonGenerator g = JsonVectors.FACTORY.createGenerator(out, JsonEncoding.UTF8)) {
             g.writeStartObject();
             long healthy = results.stream().filter(r -> r[1] == null).count();
             for (boolean ok : new boolean[]{true, false}) {
