@@ -88,8 +88,10 @@ public final class Gateway {
         main.addInitialProperty("camel.server.host", "0.0.0.0");
         main.addInitialProperty("camel.server.port", "4000");
         main.addInitialProperty("camel.server.maxBodySize", String.valueOf(DEFAULT_MAX_BODY));
-        // Kamelets (kamelets/*.kamelet.yaml, e.g. embeddings-action) from the working directory, then the classpath
-        main.addInitialProperty("camel.component.kamelet.location", "file:kamelets,classpath:kamelets");
+        // Kamelets (kamelets/*.kamelet.yaml, e.g. embeddings-action) from the folder beside the routes folder,
+        // then the classpath
+        Path kamelets = (routes.getParent() != null ? routes.getParent() : routes).resolve("kamelets");
+        main.addInitialProperty("camel.component.kamelet.location", "file:" + kamelets + ",classpath:kamelets");
 
         Path props = options.config().toAbsolutePath().getParent().resolve("application.properties");
         main.setPropertyPlaceholderLocations(Files.exists(props) ? "file:" + props : "");

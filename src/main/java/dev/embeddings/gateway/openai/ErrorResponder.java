@@ -87,10 +87,4 @@ public final class ErrorResponder {
         }
         return out.toByteArray();
     }
-
-    /** For provider routes that are declared but not built yet: throws 501 provider_not_implemented. */
-    public void providerNotImplemented(@org.apache.camel.ExchangeProperty("provider") String provider) {
-        throw new GatewayException(501, "invalid_request_error", "model", "provider_not_implemented",
-                "The provider '" + provider + "' is not implemented by this gateway yet.");
-    }
 }
