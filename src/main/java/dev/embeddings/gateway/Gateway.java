@@ -122,6 +122,10 @@ public final class Gateway {
         main.addMainListener(new MainListenerSupport() {
             @Override
             public void afterConfigure(BaseMainSupport m) {
+                if ("true".equals(m.getCamelContext().getPropertiesComponent().resolveProperty("camel.server.enabled")
+                        .orElse("true"))) {
+                    checkPortFree(m.getCamelContext());
+                }
                 startProviders(m.getCamelContext());
                 try {
                     m.getCamelContext().addStartupListener(new org.apache.camel.ExtendedStartupListener() {
@@ -301,6 +305,25 @@ public final class Gateway {
     }
 
     /**
+     * platform-http only logs a failed bind (port in use, no permission) and starts anyway: check first, and stop
+     * with a one-line reason (ConfigException) instead of running without a listener.
+     */
+    private static void checkPortFree(CamelContext ctx) {
+        String host = ctx.getPropertiesComponent().resolveProperty("camel.server.host").orElse("0.0.0.0");
+        int port = Integer.parseInt(ctx.getPropertiesComponent().resolveProperty("camel.server.port").orElse("4000"));
+        if (port == 0) {
+            return;
+        }
+        try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+            probe.setReuseAddress(true);
+            probe.bind(new java.net.InetSocketAddress(host, port));
+        } catch (java.io.IOException e) {
+            throw new ConfigException("cannot listen on " + host + ":" + port + " (" + e.getMessage()
+                    + "); choose another --port");
+        }
+    }
+
+    /**
      * Vert.x answers some requests before any route runs (body over the limit, no such path, wrong method): give
      * those the OpenAI error shape too, on the server's root router.
      */
@@ -316,6 +339,9 @@ public final class Gateway {
                     "Unknown path.")));
             root.errorHandler(405, respond(new GatewayException(405, "invalid_request_error", null,
                     "method_not_allowed", "Method not allowed on this path.")));
+            // a route being reloaded answers 503 for a moment
+            root.errorHandler(503, respond(new GatewayException(503, "api_error", null, "service_unavailable",
+                    "The gateway is reloading its routes; retry in a moment.", 1)));
         }
     }
 
@@ -323,6 +349,9 @@ public final class Gateway {
         byte[] body = ErrorResponder.body(e);
         return rc -> {
             if (!rc.response().ended()) {
+                if (e.retryAfterSeconds() != null) {
+                    rc.response().putHeader("Retry-After", String.valueOf(e.retryAfterSeconds()));
+                }
                 rc.response().setStatusCode(e.status()).putHeader("Content-Type", "application/json")
                         .end(io.vertx.core.buffer.Buffer.buffer(body));
             }

@@ -32,6 +32,16 @@ public final class GatewayMain {
             System.exit(1);
             return;
         }
-        gateway.run();
+        try {
+            gateway.run();
+        } catch (Exception e) {
+            Throwable root = e;
+            while (root.getCause() != null && !(root instanceof ConfigException)) {
+                root = root.getCause();
+            }
+            System.err.println("embeddings-gateway: " + (root instanceof ConfigException ? root.getMessage()
+                    : "failed to start: " + root));
+            System.exit(1);
+        }
     }
 }

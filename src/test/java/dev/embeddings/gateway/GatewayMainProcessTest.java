@@ -63,4 +63,14 @@ class GatewayMainProcessTest {
         assertTrue(r.stderr().contains("GW_SURELY_UNSET_KEY_VAR") && r.stderr().contains("'az'"), r.stderr());
         assertFalse(r.stderr().contains("Exception"), r.stderr());
     }
+
+    @Test
+    void portInUseExitsNonZeroWithOneLine() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            Result r = run(Map.of(), "--port", String.valueOf(taken.getLocalPort()), "--host", "127.0.0.1");
+            assertEquals(1, r.exit(), r.stderr());
+            assertTrue(r.stderr().contains("cannot listen on 127.0.0.1:" + taken.getLocalPort()), r.stderr());
+            assertFalse(r.stderr().contains("\tat "), r.stderr());
+        }
+    }
 }

@@ -44,6 +44,9 @@ public final class ErrorResponder {
         m.setHeader(Exchange.HTTP_RESPONSE_CODE, e.status());
         m.setHeader(Exchange.CONTENT_TYPE, "application/json");
         RequestId.echo(exchange);
+        if (call != null) {
+            m.setHeader("x-gateway-deployment-id", call.deployment().id());
+        }
         if (e.retryAfterSeconds() != null) {
             m.setHeader("Retry-After", String.valueOf(e.retryAfterSeconds()));
         }
