@@ -16,6 +16,7 @@ import dev.embeddings.gateway.routing.DeploymentRouter;
 import dev.embeddings.gateway.routing.RouterSettings;
 import dev.embeddings.gateway.security.KeyAuthenticator;
 import io.vertx.core.Handler;
+import io.vertx.core.VertxOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import org.apache.camel.CamelContext;
@@ -26,6 +27,7 @@ import org.apache.camel.main.MainListenerSupport;
 
 import dev.embeddings.gateway.provider.BatchCollector;
 import dev.embeddings.gateway.provider.ProviderAdapter;
+import dev.embeddings.gateway.provider.UpstreamErrors;
 import dev.embeddings.gateway.provider.azure.AzureAdapter;
 import dev.embeddings.gateway.provider.bedrock.BedrockAdapter;
 import dev.embeddings.gateway.provider.huggingface.HuggingFaceAdapter;
@@ -43,6 +45,7 @@ import org.apache.camel.support.PluginHelper;
 import java.util.EnumMap;
 import java.util.Map;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
@@ -57,6 +60,8 @@ public final class Gateway {
 
     /** The default request body limit: 8 MiB. */
     public static final long DEFAULT_MAX_BODY = 8L * 1024 * 1024;
+    /** Requests that may wait on upstreams at once (Vert.x worker threads). */
+    public static final int DEFAULT_WORKER_THREADS = 256;
 
     private final Main main = new Main();
     private final GatewayConfig config;
@@ -109,7 +114,10 @@ public final class Gateway {
 
         main.bind("gatewayConfig", config);
         main.bind("modelRegistry", registry);
-        main.bind("deploymentRouter", new DeploymentRouter(registry, RouterSettings.from(config)));
+        RouterSettings routerSettings = RouterSettings.from(config);
+        main.bind("deploymentRouter", new DeploymentRouter(registry, routerSettings));
+        // the provider routes' Splitters give up on batches still running at the request deadline
+        main.addInitialProperty("gateway.requestDeadlineMs", String.valueOf(routerSettings.deadlineMs()));
         main.bind("auth", new KeyAuthenticator(config.masterKey()));
         main.bind("requestParser", new RequestParser());
         main.bind("requestId", new RequestId());
@@ -127,6 +135,7 @@ public final class Gateway {
                     checkPortFree(m.getCamelContext());
                 }
                 startProviders(m.getCamelContext());
+                bindVertxOptions(m.getCamelContext());
                 try {
                     m.getCamelContext().addStartupListener(new org.apache.camel.ExtendedStartupListener() {
                         @Override
@@ -157,6 +166,13 @@ public final class Gateway {
             throw new ConfigException("routes folder not found: " + options.routes());
         }
         GatewayConfig config = new ConfigLoader(env).load(options.config());
+        // every configured secret is redacted from any message, whichever code path builds it
+        for (Deployment d : config.deployments()) {
+            for (String key : Deployment.SECRET_KEYS) {
+                UpstreamErrors.addSecret(d.string(key));
+            }
+        }
+        UpstreamErrors.addSecret(config.masterKey());
         Map<Provider, ProviderAdapter> adapters = adapters(env);
         long timeoutMs = defaultTimeoutMs(config);
         adapters.values().forEach(a -> a.setDefaultTimeoutMs(timeoutMs));
@@ -286,6 +302,22 @@ public final class Gateway {
 
     public ModelRegistry registry() {
         return registry;
+    }
+
+    /**
+     * Vert.x for platform-http: every request holds a worker thread for its whole upstream call, so the pool
+     * ({@code gateway.workerThreads}, default {@value #DEFAULT_WORKER_THREADS}) bounds the requests in flight;
+     * Vert.x's default of 20 would let 20 slow upstream calls stall every path. Long blocking is expected, so the
+     * blocked-thread warning starts only past 15 minutes.
+     */
+    private static void bindVertxOptions(CamelContext ctx) {
+        if (ctx.getRegistry().findSingleByType(VertxOptions.class) != null) {
+            return;
+        }
+        int threads = Integer.parseInt(ctx.getPropertiesComponent().resolveProperty("gateway.workerThreads")
+                .orElse(String.valueOf(DEFAULT_WORKER_THREADS)));
+        ctx.getRegistry().bind("vertxOptions", new VertxOptions().setWorkerPoolSize(threads)
+                .setMaxWorkerExecuteTime(15).setMaxWorkerExecuteTimeUnit(TimeUnit.MINUTES));
     }
 
     private void startProviders(CamelContext ctx) {

@@ -164,10 +164,17 @@ public final class ConfigLoader {
         String upstream = ms.substring(slash + 1);
         Deployment d = new Deployment(modelName, provider, upstream, params, modelInfo, index);
         // typed keys are checked now so that a malformed value stops start-up, not a request
-        for (String k : List.of("timeout", "max_batch_size", "max_parallel_requests", "rpm", "tpm")) {
+        for (String k : List.of("timeout", "max_batch_size", "max_parallel_requests", "rpm", "tpm", "weight")) {
             Double v = d.number(k);
             if (v != null && v <= 0) {
                 throw new ConfigException(where + ": litellm_params." + k + " must be positive");
+            }
+        }
+        for (String k : List.of("max_batch_size", "max_parallel_requests", "num_retries")) {
+            d.integer(k);
+            Double v = d.number(k);
+            if (v != null && (v < 0 || v != Math.rint(v))) {
+                throw new ConfigException(where + ": litellm_params." + k + " must be a whole number");
             }
         }
         return d;

@@ -7,6 +7,9 @@ package dev.embeddings.gateway.openai;
  */
 public class GatewayException extends RuntimeException {
 
+    /** Retry-After values are capped at an hour, whatever an upstream said. */
+    public static final int MAX_RETRY_AFTER_SECONDS = 3600;
+
     private final int status;
     private final String type;
     private final String param;
@@ -24,7 +27,8 @@ public class GatewayException extends RuntimeException {
         this.type = type;
         this.param = param;
         this.code = code;
-        this.retryAfterSeconds = retryAfterSeconds;
+        this.retryAfterSeconds = retryAfterSeconds == null ? null
+                : Math.max(0, Math.min(MAX_RETRY_AFTER_SECONDS, retryAfterSeconds));
     }
 
     /** 400 invalid_request_error about one request field. */
@@ -44,8 +48,9 @@ public class GatewayException extends RuntimeException {
 
     /** 404 model_not_found, naming the model the client asked for. */
     public static GatewayException modelNotFound(String model) {
+        String shown = model.length() > 200 ? model.substring(0, 200) + "…" : model;
         return new GatewayException(404, "invalid_request_error", "model", "model_not_found",
-                "The model '" + model + "' does not exist or you do not have access to it.");
+                "The model '" + shown + "' does not exist or you do not have access to it.");
     }
 
     /** 413 request_too_large. */

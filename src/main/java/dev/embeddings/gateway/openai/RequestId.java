@@ -16,7 +16,7 @@ public final class RequestId {
 
     /** Camel entry at the start of the pipeline. */
     public void assign(Exchange exchange) {
-        String id = exchange.getMessage().getHeader(HEADER, String.class);
+        String id = HttpRequests.header(exchange, HEADER);
         if (id == null || id.isEmpty() || id.length() > 128 || !id.chars().allMatch(c -> c > 32 && c < 127)) {
             id = UUID.randomUUID().toString();
         }

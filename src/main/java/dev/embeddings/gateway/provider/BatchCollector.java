@@ -22,6 +22,7 @@ public final class BatchCollector implements AggregationStrategy {
         final float[][] vectors;
         int tokens;
         final Map<String, Object> rateLimitHeaders = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+        volatile boolean timedOut;
 
         public Results(int size) {
             vectors = new float[size][];
@@ -48,19 +49,57 @@ public final class BatchCollector implements AggregationStrategy {
         return oldExchange == null ? newExchange : oldExchange;
     }
 
+    /** The Splitter's timeout (the request deadline) passed before every batch answered. */
+    @Override
+    public void timeout(Exchange exchange, int index, int total, long timeout) {
+        Results results = exchange.getProperty(PROPERTY, Results.class);
+        if (results != null) {
+            results.timedOut = true;
+        }
+    }
+
+    /**
+     * Throws GatewayException 502 {@code upstream_bad_response} unless every input got a vector, all of one
+     * non-zero length, with finite values only (an upstream's NaN, Infinity or ragged answer never reaches a
+     * client).
+     */
+    static void checkVectors(float[][] vectors) {
+        int dims = -1;
+        for (int i = 0; i < vectors.length; i++) {
+            float[] v = vectors[i];
+            if (v == null) {
+                throw bad("no embedding for input " + i);
+            }
+            if (v.length == 0 || (dims >= 0 && v.length != dims)) {
+                throw bad("embedding " + i + " has " + v.length + " dimensions" + (dims >= 0 ? ", not " + dims : ""));
+            }
+            dims = v.length;
+            for (float x : v) {
+                if (!Float.isFinite(x)) {
+                    throw bad("embedding " + i + " holds a value that is not a finite number");
+                }
+            }
+        }
+    }
+
+    private static dev.embeddings.gateway.openai.GatewayException bad(String what) {
+        return new dev.embeddings.gateway.openai.GatewayException(502, "api_error", null, "upstream_bad_response",
+                "The upstream returned an unusable answer: " + what + ".");
+    }
+
     /**
      * Camel entry after the split: returns the EmbeddingResult (vectors in input order, summed tokens) and puts the
      * upstream's {@code x-ratelimit-*} headers on the message as {@code llm_provider-x-ratelimit-*}.
-     * Throws GatewayException 502 if a slot stayed empty (an upstream answered fewer vectors than inputs).
+     * Throws GatewayException 504 when the request deadline cut the split short, 502 when a vector is missing,
+     * ragged or not finite.
      */
     public EmbeddingResult result(Exchange exchange) {
         Results results = exchange.getProperty(PROPERTY, Results.class);
-        for (int i = 0; i < results.vectors.length; i++) {
-            if (results.vectors[i] == null) {
-                throw new dev.embeddings.gateway.openai.GatewayException(502, "api_error", null, "upstream_error",
-                        "The upstream returned no embedding for input " + i + ".");
-            }
+        if (results.timedOut) {
+            throw new dev.embeddings.gateway.openai.GatewayException(504, "timeout", null, "upstream_timeout",
+                    "The upstream did not answer within the request deadline.");
         }
+        checkVectors(results.vectors);
         exchange.getMessage().removeHeaders("*");
         results.rateLimitHeaders.forEach((k, v) -> exchange.getMessage().setHeader("llm_provider-" + k, v));
         return new EmbeddingResult(results.vectors, results.tokens);

@@ -55,7 +55,8 @@ public final class Cl100k {
             }
             try {
                 out.add(ENCODING.decode(list));
-            } catch (IllegalArgumentException e) {
+            } catch (RuntimeException e) {
+                // jtokkit throws for ids with no ordinary text (e.g. 100256, special tokens)
                 throw GatewayException.invalid("input", "input[" + i + "] has a token id that cl100k_base cannot decode.");
             }
         }

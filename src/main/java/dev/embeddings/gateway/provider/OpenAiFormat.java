@@ -88,10 +88,13 @@ public final class OpenAiFormat {
                                 JsonToken gv = p.nextToken();
                                 if ("index".equals(g) && gv == JsonToken.VALUE_NUMBER_INT) {
                                     index = p.getIntValue();
+                                    if (index < 0) {
+                                        throw UpstreamErrors.unparseable(provider, "negative data index");
+                                    }
                                 } else if ("embedding".equals(g) && gv == JsonToken.START_ARRAY) {
                                     vec = JsonVectors.vector(p);
                                 } else if ("embedding".equals(g) && gv == JsonToken.VALUE_STRING) {
-                                    vec = fromBase64(p.getText());
+                                    vec = fromBase64(p.getText(), provider);
                                 } else {
                                     p.skipChildren();
                                 }
@@ -147,8 +150,16 @@ public final class OpenAiFormat {
         return new BatchResult(batch.offset(), vectors, tokens >= 0 ? tokens : batch.countTokens());
     }
 
-    private static float[] fromBase64(String s) {
-        byte[] b = Base64.getDecoder().decode(s);
+    private static float[] fromBase64(String s, String provider) {
+        byte[] b;
+        try {
+            b = Base64.getDecoder().decode(s);
+        } catch (IllegalArgumentException e) {
+            throw UpstreamErrors.unparseable(provider, "an embedding that is not base64");
+        }
+        if (b.length % 4 != 0) {
+            throw UpstreamErrors.unparseable(provider, "a base64 embedding that is not whole float32 values");
+        }
         float[] v = new float[b.length / 4];
         ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
         return v;

@@ -45,6 +45,7 @@ public final class UpstreamErrors {
             Pattern.compile("(?i)bearer\\s+[^\\s\"',]+"),
             Pattern.compile("\\bsk-[A-Za-z0-9_-]{6,}"),
             Pattern.compile("\\bhf_[A-Za-z0-9]{6,}"),
+            Pattern.compile("(?<=://)[^/@\\s\"]+@"),
     };
 
     private static final java.util.Set<String> EXTRA_SECRETS = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -75,7 +76,8 @@ public final class UpstreamErrors {
                     retryAfterSeconds(retryAfter));
             // 424 Failed Dependency: the model behind the upstream failed (Bedrock's ModelErrorException)
             case 424 -> new GatewayException(502, "api_error", null, "upstream_error", message);
-            default -> status >= 500
+            default -> status >= 500 || status < 400
+                    // 5xx, and redirects (never followed: the upstream is the configured one)
                     ? new GatewayException(502, "api_error", null, "upstream_error", message)
                     : new GatewayException(400, "invalid_request_error", null, "upstream_bad_request", message);
         };
@@ -144,7 +146,8 @@ public final class UpstreamErrors {
             try {
                 long at = java.time.ZonedDateTime.parse(header.trim(),
                         java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME).toEpochSecond();
-                return (int) Math.max(0, at - System.currentTimeMillis() / 1000);
+                return (int) Math.min(GatewayException.MAX_RETRY_AFTER_SECONDS,
+                        Math.max(0, at - System.currentTimeMillis() / 1000));
             } catch (java.time.format.DateTimeParseException e2) {
                 return null;
             }
@@ -180,6 +183,11 @@ public final class UpstreamErrors {
         if (secret != null && secret.length() >= 4) {
             EXTRA_SECRETS.add(secret);
         }
+    }
+
+    /** A URL without its user-info ({@code http://user:pass@host} → {@code http://[redacted]@host}). */
+    public static String redactUrl(String url) {
+        return url == null ? null : SECRETS[SECRETS.length - 1].matcher(url).replaceAll("[redacted]@");
     }
 
     /** Removes secrets from an upstream message and cuts it to a sane length. */

@@ -266,10 +266,14 @@ public final class DeploymentRouter {
         exchange.setProperty(PENDING, true);
     }
 
-    /** 429, 408, timeouts (504), 5xx and connection errors may succeed on another try. */
+    /**
+     * 429, 408, timeouts (504), 5xx and connection errors may succeed on another try; the gateway's own internal
+     * errors (500 internal_error) would not, and never count against a deployment.
+     */
     static boolean isRetryable(GatewayException g) {
         int s = g.status();
-        return s == 429 && !"no_deployments_available".equals(g.code()) || s == 408 || (s >= 500 && s != 501);
+        return s == 429 && !"no_deployments_available".equals(g.code()) || s == 408
+                || (s >= 500 && s != 501 && !"internal_error".equals(g.code()));
     }
 
     /** An upstream's 401/403/404 says the deployment is misconfigured: another group may still serve. */
@@ -348,7 +352,7 @@ public final class DeploymentRouter {
                     g.writeStringField("model", d.provider().prefix() + "/" + d.upstreamModel());
                     g.writeStringField("id", d.id());
                     if (d.string("api_base") != null) {
-                        g.writeStringField("api_base", d.string("api_base"));
+                        g.writeStringField("api_base", UpstreamErrors.redactUrl(d.string("api_base")));
                     }
                     if (!ok) {
                         g.writeStringField("error", (String) r[1]);

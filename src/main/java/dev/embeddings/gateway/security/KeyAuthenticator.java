@@ -1,7 +1,8 @@
 package dev.embeddings.gateway.security;
 
 import dev.embeddings.gateway.openai.GatewayException;
-import org.apache.camel.Header;
+import dev.embeddings.gateway.openai.HttpRequests;
+import org.apache.camel.Exchange;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -24,8 +25,16 @@ public final class KeyAuthenticator {
         return masterDigest != null;
     }
 
-    /** Throws GatewayException 401 when a key is required and the request has none or a wrong one. */
-    public void check(@Header("Authorization") String authorization, @Header("api-key") String apiKey) {
+    /**
+     * Camel entry: throws GatewayException 401 when a key is required and the request has none or a wrong one.
+     * Only real request headers count (never query parameters).
+     */
+    public void check(Exchange exchange) {
+        verify(HttpRequests.header(exchange, "Authorization"), HttpRequests.header(exchange, "api-key"));
+    }
+
+    /** Throws GatewayException 401 when a key is required and none or a wrong one is presented. */
+    public void verify(String authorization, String apiKey) {
         if (masterDigest == null) {
             return;
         }

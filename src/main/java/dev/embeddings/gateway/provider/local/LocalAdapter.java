@@ -2,6 +2,7 @@ package dev.embeddings.gateway.provider.local;
 
 import dev.embeddings.gateway.config.ConfigException;
 import dev.embeddings.gateway.config.Deployment;
+import dev.embeddings.gateway.openai.GatewayException;
 import dev.embeddings.gateway.provider.Cl100k;
 import dev.embeddings.gateway.provider.Dimensions;
 import dev.embeddings.gateway.provider.EmbeddingCall;
@@ -24,7 +25,8 @@ import java.util.concurrent.ExecutorService;
  * averaged by LangChain4j).
  *
  * <p>A request's inputs are spread over a bounded pool sized to the cores (never the Vert.x event loop). Usage is
- * the model tokenizer's own token count. Token-id inputs are decoded with cl100k_base first.
+ * the model tokenizer's own token count. Token-id inputs are decoded with cl100k_base first. An input the model
+ * cannot take (blank, or without any word piece) is a 400 on param {@code input}.
  */
 public final class LocalAdapter {
 
@@ -68,7 +70,15 @@ public final class LocalAdapter {
         for (String t : texts) {
             segments.add(TextSegment.from(t));
         }
-        Response<List<Embedding>> response = m.embedAll(segments);
+        Response<List<Embedding>> response;
+        try {
+            response = m.embedAll(segments);
+        } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
+            // LangChain4j refuses blank text, and text without any word piece (zero-width, control
+            // characters) leaves the tokenizer with nothing: the input's fault, not the model's
+            throw GatewayException.invalid("input", "The local model cannot embed an input that is blank or "
+                    + "has no word pieces (only whitespace, zero-width or control characters).");
+        }
         List<Embedding> embeddings = response.content();
         float[][] vectors = new float[embeddings.size()][];
         for (int i = 0; i < vectors.length; i++) {
