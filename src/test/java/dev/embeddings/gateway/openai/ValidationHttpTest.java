@@ -80,6 +80,10 @@ class ValidationHttpTest {
             "negative token id         | {\"model\":\"mini\",\"input\":[1,-2]}                      | input",
             "float token id            | {\"model\":\"mini\",\"input\":[1,2.5]}                     | input",
             "token id out of range     | {\"model\":\"mini\",\"input\":[[100277]]}                  | input",
+            "token id without text     | {\"model\":\"mini\",\"input\":[[100256]]}                  | input",
+            "whitespace only (local)   | {\"model\":\"mini\",\"input\":[\"ok\",\" \\n\\t \"]}           | input",
+            "zero-width only (local)   | {\"model\":\"mini\",\"input\":\"\\u200b\"}                  | input",
+            "control char only (local) | {\"model\":\"mini\",\"input\":\"\\u0000\"}                  | input",
             "unpaired surrogate        | {\"model\":\"mini\",\"input\":\"a\\ud800b\"}                | input",
             "lone low surrogate        | {\"model\":\"mini\",\"input\":[\"\\udc00\"]}               | input",
             "bad encoding_format       | {\"model\":\"mini\",\"input\":\"x\",\"encoding_format\":\"int8\"} | encoding_format",
@@ -120,6 +124,14 @@ class ValidationHttpTest {
         JsonNode e = assertError(gw.post("/v1/embeddings", "{\"model\":\"gpt-nope\",\"input\":\"x\"}"), 404,
                 "invalid_request_error", "model", "model_not_found");
         assertTrue(e.get("message").asText().contains("gpt-nope"));
+    }
+
+    @Test
+    void aHugeUnknownModelNameIsNotEchoedWhole() throws Exception {
+        String name = "m".repeat(50_000);
+        JsonNode e = assertError(gw.post("/v1/embeddings", "{\"model\":\"" + name + "\",\"input\":\"x\"}"), 404,
+                "invalid_request_error", "model", "model_not_found");
+        assertTrue(e.get("message").asText().length() < 400);
     }
 
     @Test

@@ -223,6 +223,60 @@ class ResilienceTest {
     }
 
     @Test
+    void aTricklingBodyIsCutAtTheRequestDeadline() throws Exception {
+        // headers at once, then the body a chunk every 500 ms for 10 s: no socket timeout ever fires
+        failWith("slow", aResponse().withStatus(200).withBody("{\"data\":[{\"index\":0,\"embedding\":[1,2]}]}"
+                + " ".repeat(200)).withChunkedDribbleDelay(20, 10_000));
+        Outcome o = call("slow", "1");
+        assertEquals(504, o.response().statusCode(), o.response().body());
+        assertEquals("timeout", json(o.response()).get("error").get("type").asText());
+        assertTrue(o.ms() < 3600, "cut at the 3 s deadline: " + o.ms() + " ms");
+        System.out.printf("trickling body, deadline 3 s: 504 after %d ms%n", o.ms());
+    }
+
+    @Test
+    void slowUpstreamsDoNotStallOtherPaths() throws Exception {
+        failWith("slow", aResponse().withStatus(200).withFixedDelay(2_500).withTransformers(EchoVectors.NAME));
+        ExecutorService pool = Executors.newFixedThreadPool(40);
+        try {
+            List<Future<Outcome>> fs = new ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+                int n = i;
+                fs.add(pool.submit(() -> call("slow", String.valueOf(n))));
+            }
+            Thread.sleep(500);
+            long t0 = System.nanoTime();
+            HttpResponse<String> live = gw.get("/health/liveliness");
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertEquals(200, live.statusCode());
+            assertTrue(ms < 1000, "liveliness took " + ms + " ms with 40 requests waiting on a slow upstream");
+            for (int i = 0; i < 40; i++) {
+                Outcome o = fs.get(i).get();
+                assertEquals(200, o.response().statusCode(), o.response().body());
+                assertEquals(i, vectors(json(o.response()))[0][0], 0f);
+            }
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    @Test
+    void redirectsAreNotFollowedAndMapTo502() throws Exception {
+        failWith("flaky", aResponse().withStatus(302).withHeader("Location", "http://127.0.0.1:1/elsewhere"));
+        Outcome o = call("flaky", "1");
+        assertEquals(502, o.response().statusCode(), o.response().body());
+    }
+
+    @Test
+    void absurdRetryAfterIsCapped() throws Exception {
+        failWith("flaky", aResponse().withStatus(429).withHeader("Retry-After", "Wed, 21 Oct 2099 07:28:00 GMT"));
+        HttpResponse<String> r = call("flaky", "1").response();
+        assertEquals(429, r.statusCode(), r.body());
+        assertEquals("3600", r.headers().firstValue("Retry-After").orElse(null));
+        assertEquals(1, attempts("flaky"), "a retry would wait past the deadline, so none is made");
+    }
+
+    @Test
     void weightedShuffleFollowsWeights() throws Exception {
         echo("a", 0);
         echo("b", 0);

@@ -81,6 +81,12 @@ class AuthHttpTest {
     }
 
     @Test
+    void queryParametersNeverAuthenticate() throws Exception {
+        assertUnauthorized(gw.post("/v1/embeddings?api-key=" + KEY, BODY));
+        assertUnauthorized(gw.post("/v1/embeddings?Authorization=Bearer%20" + KEY, BODY));
+    }
+
+    @Test
     void healthNeedsNoKey() throws Exception {
         assertEquals(200, gw.get("/health/liveliness").statusCode());
         assertEquals(200, gw.get("/health/readiness").statusCode());

@@ -66,12 +66,12 @@ public final class LocalAdapter {
             start(pool);
             m = model;
         }
-        List<TextSegment> segments = new ArrayList<>(texts.size());
-        for (String t : texts) {
-            segments.add(TextSegment.from(t));
-        }
         Response<List<Embedding>> response;
         try {
+            List<TextSegment> segments = new ArrayList<>(texts.size());
+            for (String t : texts) {
+                segments.add(TextSegment.from(t));
+            }
             response = m.embedAll(segments);
         } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
             // LangChain4j refuses blank text, and text without any word piece (zero-width, control

@@ -209,6 +209,11 @@ class AzureProviderTest {
     @Test
     void malformedBodiesAre502() throws Exception {
         for (String bad : new String[]{"not json", "{\"data\":[{\"index\":0}]}", "{\"data\":\"x\"}",
+                "{\"data\":[{\"index\":0,\"embedding\":[1e999]},{\"index\":1,\"embedding\":[1]}]}",
+                "{\"data\":[{\"index\":0,\"embedding\":[1,2]},{\"index\":1,\"embedding\":[1]}]}",
+                "{\"data\":[{\"index\":0,\"embedding\":[]},{\"index\":1,\"embedding\":[]}]}",
+                "{\"data\":[{\"index\":0,\"embedding\":\"!!!\"},{\"index\":1,\"embedding\":\"AAAAAA==\"}]}",
+                "{\"data\":[{\"index\":-5,\"embedding\":[1]},{\"index\":1,\"embedding\":[1]}]}",
                 "{\"data\":[{\"index\":0,\"embedding\":[1]},{\"index\":0,\"embedding\":[2]}]}",
                 "{\"error\":{\"message\":\"oops\"}}", ""}) {
             upstream.stubFor(post(urlEqualTo(PATH)).willReturn(aResponse().withStatus(200).withBody(bad)));
@@ -216,6 +221,16 @@ class AzureProviderTest {
             assertEquals(502, r.statusCode(), bad + " -> " + r.body());
             assertEquals("api_error", json(r).get("error").get("type").asText());
         }
+    }
+
+    @Test
+    void anErrorBodyWithA2xxNeverCarriesTheKey() throws Exception {
+        upstream.stubFor(post(urlEqualTo(PATH)).willReturn(aResponse().withStatus(200)
+                .withBody("{\"error\":{\"message\":\"invalid key " + KEY + "\"}}")));
+        HttpResponse<String> r = gw.post("/v1/embeddings", "{\"model\":\"ada\",\"input\":[\"x\",\"y\"]}");
+        assertEquals(502, r.statusCode(), r.body());
+        assertFalse(r.body().contains(KEY), r.body());
+        assertTrue(r.body().contains("[redacted]"), r.body());
     }
 
     @Test
