@@ -71,6 +71,9 @@ public final class ConfigLoader {
     /** Parses config text; {@code source} names it in messages. */
     public GatewayConfig parse(String text, String source) {
         Object root;
+        if (text.isBlank()) {
+            text = "{}";
+        }
         try {
             root = new ObjectMapper(new YAMLFactory()).readValue(text, Object.class);
         } catch (JsonProcessingException e) {

@@ -45,6 +45,8 @@ public final class RequestParser {
     public RequestParser() {
         factory = JsonFactory.builder()
                 .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(32).build())
+                // {"model": "a", ..., "model": "b"} is ambiguous: reject it rather than pick one
+                .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
                 .build();
     }
 
@@ -53,7 +55,12 @@ public final class RequestParser {
      * (e.g. {@code curl -d} without a JSON content type): the form decoding has already altered it.
      */
     public EmbeddingRequest parseHttp(byte[] body, @org.apache.camel.Header("Content-Type") String contentType,
+                                      @org.apache.camel.Header("Content-Encoding") String contentEncoding,
                                       @org.apache.camel.ExchangeProperty("pathModel") String pathModel) {
+        if (contentEncoding != null && !contentEncoding.isBlank() && !"identity".equalsIgnoreCase(contentEncoding.trim())) {
+            throw new GatewayException(415, "invalid_request_error", null, "unsupported_media_type",
+                    "Content-Encoding '" + contentEncoding + "' is not accepted: send the JSON body uncompressed.");
+        }
         if (contentType != null && (contentType.regionMatches(true, 0, "application/x-www-form-urlencoded", 0, 33)
                 || contentType.regionMatches(true, 0, "multipart/", 0, 10))) {
             throw new GatewayException(415, "invalid_request_error", null, "unsupported_media_type",

@@ -97,6 +97,13 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void anEmptyFileIsAnEmptyModelList() {
+        GatewayConfig c = parse("", Map.of());
+        assertTrue(c.deployments().isEmpty());
+        assertNull(c.masterKey());
+    }
+
+    @Test
     void unknownProviderPrefixStopsStartUp() {
         ConfigException e = assertThrows(ConfigException.class, () -> parse("""
                 model_list:

@@ -114,7 +114,8 @@ class ValidationHttpTest {
 
     @Test
     void notJsonGets400() throws Exception {
-        for (String body : List.of("{bad", "[1,2]", "\"x\"", "{\"model\":\"mini\",\"input\":\"x\"} trailing", "")) {
+        for (String body : List.of("{bad", "[1,2]", "\"x\"", "{\"model\":\"mini\",\"input\":\"x\"} trailing", "",
+                "{\"model\":\"nope\",\"input\":\"x\",\"model\":\"mini\"}")) {
             assertError(gw.post("/v1/embeddings", body), 400, "invalid_request_error", null, null);
         }
     }
@@ -138,6 +139,12 @@ class ValidationHttpTest {
     void bodyOverTheLimitGets413() throws Exception {
         String big = "{\"model\":\"mini\",\"input\":\"" + "a".repeat(70_000) + "\"}";
         assertError(gw.post("/v1/embeddings", big), 413, "invalid_request_error", null, "request_too_large");
+    }
+
+    @Test
+    void compressedBodyGets415() throws Exception {
+        assertError(gw.post("/v1/embeddings", "{\"model\":\"mini\",\"input\":\"x\"}", "Content-Encoding", "gzip"),
+                415, "invalid_request_error", null, "unsupported_media_type");
     }
 
     @Test
