@@ -4,6 +4,7 @@ import dev.embeddings.gateway.provider.JsonVectors;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import dev.embeddings.gateway.openai.Base64Floats;
 import dev.embeddings.gateway.openai.EncodingFormat;
 import dev.embeddings.gateway.openai.RequestId;
 import dev.embeddings.gateway.provider.EmbeddingCall;
@@ -13,9 +14,6 @@ import org.apache.camel.Exchange;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.util.Base64;
 
 /**
  * Turns a provider's {@link EmbeddingResult} into the OpenAI embeddings response, written straight from the
@@ -49,7 +47,6 @@ public final class ResponseNormalizer {
             g.writeStartObject();
             g.writeStringField("object", "list");
             g.writeArrayFieldStart("data");
-            ByteBuffer buf = null;
             for (int i = 0; i < vectors.length; i++) {
                 float[] v = vectors[i];
                 g.writeStartObject();
@@ -57,18 +54,9 @@ public final class ResponseNormalizer {
                 g.writeNumberField("index", i);
                 g.writeFieldName("embedding");
                 if (format == EncodingFormat.BASE64) {
-                    if (buf == null || buf.capacity() != v.length * 4) {
-                        buf = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-                    }
-                    buf.clear();
-                    buf.asFloatBuffer().put(v);
-                    g.writeString(Base64.getEncoder().encodeToString(buf.array()));
+                    g.writeString(Base64Floats.encode(v));
                 } else {
-                    g.writeStartArray(v, v.length);
-                    for (float x : v) {
-                        g.writeNumber(x);
-                    }
-                    g.writeEndArray();
+                    JsonVectors.write(g, v);
                 }
                 g.writeEndObject();
             }

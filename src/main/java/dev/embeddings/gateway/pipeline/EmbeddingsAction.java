@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import dev.embeddings.gateway.Gateway;
 import dev.embeddings.gateway.normalize.ResponseNormalizer;
 import dev.embeddings.gateway.openai.EmbeddingRequest;
+import dev.embeddings.gateway.openai.Base64Floats;
 import dev.embeddings.gateway.openai.EncodingFormat;
 import dev.embeddings.gateway.openai.GatewayException;
 import dev.embeddings.gateway.openai.RequestParser;
@@ -18,12 +19,9 @@ import org.apache.camel.Message;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 
 /**
@@ -160,11 +158,11 @@ public final class EmbeddingsAction implements AggregationStrategy {
         Message m = exchange.getMessage();
         float[][] v = result.vectors();
         switch (shape) {
-            case TEXT -> m.setBody(encodingFormat == EncodingFormat.BASE64 ? base64(v[0]) : v[0]);
+            case TEXT -> m.setBody(encodingFormat == EncodingFormat.BASE64 ? Base64Floats.encode(v[0]) : v[0]);
             case LIST -> {
                 List<Object> out = new ArrayList<>(v.length);
                 for (float[] x : v) {
-                    out.add(encodingFormat == EncodingFormat.BASE64 ? base64(x) : x);
+                    out.add(encodingFormat == EncodingFormat.BASE64 ? Base64Floats.encode(x) : x);
                 }
                 m.setBody(out);
             }
@@ -237,12 +235,6 @@ public final class EmbeddingsAction implements AggregationStrategy {
             throw new UncheckedIOException(e);
         }
         return out.toByteArray();
-    }
-
-    private static String base64(float[] v) {
-        ByteBuffer buf = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-        buf.asFloatBuffer().put(v);
-        return Base64.getEncoder().encodeToString(buf.array());
     }
 
     private static String blankToNull(String s) {

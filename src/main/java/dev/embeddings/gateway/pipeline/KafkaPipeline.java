@@ -11,6 +11,7 @@ import dev.embeddings.gateway.openai.GatewayException;
 import dev.embeddings.gateway.openai.RequestParser;
 import dev.embeddings.gateway.provider.EmbeddingCall;
 import dev.embeddings.gateway.provider.EmbeddingResult;
+import dev.embeddings.gateway.provider.JsonVectors;
 import dev.embeddings.gateway.provider.UpstreamErrors;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangeProperty;
@@ -350,11 +351,7 @@ public final class KafkaPipeline {
                 g.writeStartObject();
                 g.writeNumberField("index", i);
                 g.writeFieldName("embedding");
-                g.writeStartArray(v, v.length);
-                for (float x : v) {
-                    g.writeNumber(x);
-                }
-                g.writeEndArray();
+                JsonVectors.write(g, v);
                 g.writeEndObject();
             }
             g.writeEndArray();

@@ -48,6 +48,15 @@ public final class JsonVectors {
         return n == buf.length ? buf : Arrays.copyOf(buf, n);
     }
 
+    /** Writes float[d] as a JSON array of numbers (Schubfach shortest form with {@link #FACTORY}). */
+    public static void write(com.fasterxml.jackson.core.JsonGenerator g, float[] v) throws IOException {
+        g.writeStartArray(v, v.length);
+        for (float x : v) {
+            g.writeNumber(x);
+        }
+        g.writeEndArray();
+    }
+
     /** [[...], [...]] → float[n][d]. */
     public static float[][] matrix(JsonParser p) throws IOException {
         expect(p, JsonToken.START_ARRAY);

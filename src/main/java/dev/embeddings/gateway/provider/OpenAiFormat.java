@@ -4,14 +4,12 @@ import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import dev.embeddings.gateway.openai.Base64Floats;
 import dev.embeddings.gateway.openai.EmbeddingRequest;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.util.Base64;
 
 /**
  * The OpenAI embeddings wire format as spoken by OpenAI-compatible upstreams (Azure OpenAI, TEI's /v1, SageMaker
@@ -151,17 +149,10 @@ public final class OpenAiFormat {
     }
 
     private static float[] fromBase64(String s, String provider) {
-        byte[] b;
         try {
-            b = Base64.getDecoder().decode(s);
+            return Base64Floats.decode(s);
         } catch (IllegalArgumentException e) {
-            throw UpstreamErrors.unparseable(provider, "an embedding that is not base64");
+            throw UpstreamErrors.unparseable(provider, "an embedding that is not base64 float32 values");
         }
-        if (b.length % 4 != 0) {
-            throw UpstreamErrors.unparseable(provider, "a base64 embedding that is not whole float32 values");
-        }
-        float[] v = new float[b.length / 4];
-        ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
-        return v;
     }
 }
