@@ -44,6 +44,10 @@ import java.util.concurrent.TimeUnit;
  *       fallback groups are tried; 400 (incl. context length), 401, 403, 404 end the request at once, except that
  *       an upstream's 401/403/404 (a deployment problem) may still fall back. Nothing runs past the deadline.</li>
  * </ul>
+ * Why not Camel's Load Balancer and Circuit Breaker EIPs: both are bound to outputs and one breaker written into
+ * the route, while a model group's deployments, their weights and their cooldowns come from config.yaml at run
+ * time. So the route keeps the EIPs that fit (Loop, Delay, doTry, content-based router, Splitter/Aggregator)
+ * and the per-deployment state uses resilience4j's CircuitBreaker and RateLimiter directly (DeploymentState).
  */
 public final class DeploymentRouter {
 
