@@ -114,46 +114,46 @@ class ResilienceTest {
         upstream.stubFor(post(urlPathEqualTo(path(deployment))).willReturn(r));
     }
 
-    private void assertFault(com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder fault, int status,
-                             String code, long maxMs) throws Exception {
+    private void assertFault(String label, com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder fault,
+                             int status, String code, long maxMs) throws Exception {
         failWith("flaky", fault);
         Outcome o = call("flaky", "1");
         assertEquals(status, o.response().statusCode(), o.response().body());
         assertEquals(code, json(o.response()).get("error").get("code").asText());
         assertEquals(3, attempts("flaky"), "1 attempt + num_retries 2");
         assertTrue(o.ms() < maxMs, "took " + o.ms() + " ms");
-        System.out.printf("fault %-28s -> %d %s, %d attempts, %d ms%n", code, status, code, attempts("flaky"), o.ms());
+        System.out.printf("fault %-26s -> %d %s, %d attempts, %d ms%n", label, status, code, attempts("flaky"), o.ms());
     }
 
     @Test
     void http500IsRetriedThenMappedTo502() throws Exception {
-        assertFault(aResponse().withStatus(500), 502, "upstream_error", 2000);
+        assertFault("500", aResponse().withStatus(500), 502, "upstream_error", 2000);
     }
 
     @Test
     void http503IsRetriedThenMappedTo502() throws Exception {
-        assertFault(aResponse().withStatus(503), 502, "upstream_error", 2000);
+        assertFault("503", aResponse().withStatus(503), 502, "upstream_error", 2000);
     }
 
     @Test
     void connectionResetIsRetried() throws Exception {
-        assertFault(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER), 502, "upstream_connection_error", 2000);
+        assertFault("CONNECTION_RESET_BY_PEER", aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER), 502, "upstream_connection_error", 2000);
     }
 
     @Test
     void emptyResponseIsRetried() throws Exception {
-        assertFault(aResponse().withFault(Fault.EMPTY_RESPONSE), 502, "upstream_connection_error", 2000);
+        assertFault("EMPTY_RESPONSE", aResponse().withFault(Fault.EMPTY_RESPONSE), 502, "upstream_connection_error", 2000);
     }
 
     @Test
     void malformedChunkIsRetried() throws Exception {
-        assertFault(aResponse().withFault(Fault.MALFORMED_RESPONSE_CHUNK), 502, "upstream_connection_error", 2000);
+        assertFault("MALFORMED_RESPONSE_CHUNK", aResponse().withFault(Fault.MALFORMED_RESPONSE_CHUNK), 502, "upstream_connection_error", 2000);
     }
 
     @Test
     void timeoutIsRetriedWithinTheDeadline() throws Exception {
         // per-attempt timeout 1 s, 3 attempts, all inside the 3 s deadline
-        assertFault(aResponse().withStatus(200).withFixedDelay(2500), 504, "upstream_timeout", 3400);
+        assertFault("fixed delay 2.5 s", aResponse().withStatus(200).withFixedDelay(2500), 504, "upstream_timeout", 3400);
     }
 
     @Test
@@ -165,7 +165,7 @@ class ResilienceTest {
         assertEquals("1", o.response().headers().firstValue("Retry-After").orElse(null));
         assertEquals(3, attempts("flaky"));
         assertTrue(o.ms() >= 2000 && o.ms() < 3000, "two Retry-After waits of 1 s: " + o.ms() + " ms");
-        System.out.printf("fault 429 Retry-After: 1            -> 429, %d attempts, %d ms%n", attempts("flaky"), o.ms());
+        System.out.printf("fault %-26s -> 429 rate_limit_exceeded, %d attempts, %d ms%n", "429 Retry-After: 1", attempts("flaky"), o.ms());
     }
 
     @Test
