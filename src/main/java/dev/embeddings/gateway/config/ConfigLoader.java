@@ -86,6 +86,7 @@ public final class ConfigLoader {
         if (!(root instanceof Map<?, ?> top)) {
             throw new ConfigException(source + ": the top level must be a mapping with model_list");
         }
+        checkEnvironment(top);
         for (Object key : top.keySet()) {
             if (!KNOWN_TOP.contains(String.valueOf(key))) {
                 LOG.info("config: top-level key '{}' is not used by this gateway and is ignored", key);
@@ -181,6 +182,44 @@ public final class ConfigLoader {
             }
         }
         return d;
+    }
+
+    /**
+     * Every {@code os.environ/NAME} of the file whose variable is unset, all reported at once:
+     * "environment variables not set: A (model_list entry 'x'), B (general_settings)".
+     */
+    private void checkEnvironment(Map<?, ?> top) {
+        List<String> missing = new ArrayList<>();
+        for (Map.Entry<?, ?> e : top.entrySet()) {
+            String key = String.valueOf(e.getKey());
+            if ("model_list".equals(key) && e.getValue() instanceof List<?> entries) {
+                for (int i = 0; i < entries.size(); i++) {
+                    Object entry = entries.get(i);
+                    Object name = entry instanceof Map<?, ?> m ? m.get("model_name") : null;
+                    collectMissing(entry, name instanceof String n ? "model_list entry '" + n + "'"
+                            : "model_list[" + i + "]", missing);
+                }
+            } else {
+                collectMissing(e.getValue(), key, missing);
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new ConfigException((missing.size() == 1 ? "environment variable not set: "
+                    : "environment variables not set: ") + String.join(", ", missing));
+        }
+    }
+
+    private void collectMissing(Object value, String where, List<String> out) {
+        if (value instanceof String s && s.startsWith(ENV_PREFIX)) {
+            String var = s.substring(ENV_PREFIX.length());
+            if (env.apply(var) == null) {
+                out.add(var + " (" + where + ", as " + ENV_PREFIX + var + ")");
+            }
+        } else if (value instanceof Map<?, ?> m) {
+            m.values().forEach(v -> collectMissing(v, where, out));
+        } else if (value instanceof List<?> l) {
+            l.forEach(v -> collectMissing(v, where, out));
+        }
     }
 
     private Object resolve(Object value, String where) {

@@ -56,6 +56,23 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void everyMissingVariableIsReportedAtOnce() {
+        ConfigException e = assertThrows(ConfigException.class, () -> parse("""
+                model_list:
+                  - model_name: az
+                    litellm_params:
+                      model: azure/dep
+                      api_base: http://127.0.0.1:9
+                      api_key: os.environ/AZ_KEY_MISSING
+                general_settings:
+                  master_key: os.environ/MASTER_MISSING
+                """, Map.of()));
+        assertTrue(e.getMessage().contains("AZ_KEY_MISSING (model_list entry 'az'"), e.getMessage());
+        assertTrue(e.getMessage().contains("MASTER_MISSING (general_settings"), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"));
+    }
+
+    @Test
     void liteLlmSettingsAndRouterSettingsLoad() {
         GatewayConfig c = parse("""
                 model_list:
