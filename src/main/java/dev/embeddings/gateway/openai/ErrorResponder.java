@@ -4,6 +4,7 @@ import dev.embeddings.gateway.provider.JsonVectors;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import dev.embeddings.gateway.config.Deployment;
 import dev.embeddings.gateway.provider.EmbeddingCall;
 import dev.embeddings.gateway.provider.UpstreamErrors;
 import org.apache.camel.Exchange;
@@ -32,13 +33,7 @@ public final class ErrorResponder {
     public void respond(Exchange exchange) {
         Throwable caught = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         EmbeddingCall call = exchange.getProperty(EmbeddingCall.PROPERTY, EmbeddingCall.class);
-        GatewayException e = call == null ? null : UpstreamErrors.fromThrowable(
-                call.deployment().provider().displayName(), call.deployment(), caught);
-        if (e == null) {
-            e = toGatewayException(caught);
-        } else if (e.status() >= 500) {
-            LOG.warn("upstream call failed: {} {} ({})", e.status(), e.getMessage(), call.deployment());
-        }
+        GatewayException e = toGatewayException(caught, call == null ? null : call.deployment());
         Message m = exchange.getMessage();
         m.removeHeaders("*");
         m.setHeader(Exchange.HTTP_RESPONSE_CODE, e.status());
@@ -51,6 +46,22 @@ public final class ErrorResponder {
             m.setHeader("Retry-After", String.valueOf(e.retryAfterSeconds()));
         }
         m.setBody(body(e));
+    }
+
+    /**
+     * Maps a failure of a call to deployment {@code d} (null when none was chosen) to the error the client sees:
+     * upstream failures (timeouts, connection errors, AWS service errors) as UpstreamErrors maps them, else
+     * {@link #toGatewayException(Throwable)}.
+     */
+    public static GatewayException toGatewayException(Throwable caught, Deployment d) {
+        GatewayException e = d == null ? null : UpstreamErrors.fromThrowable(d, caught);
+        if (e == null) {
+            return toGatewayException(caught);
+        }
+        if (e.status() >= 500) {
+            LOG.warn("upstream call failed: {} {} ({})", e.status(), e.getMessage(), d);
+        }
+        return e;
     }
 
     /** Maps a throwable (possibly wrapped by Camel) to the error the client sees. */
@@ -68,6 +79,21 @@ public final class ErrorResponder {
                 "The gateway failed to process the request.");
     }
 
+    /** Writes the OpenAI error object {@code {"message","type","param","code"}} of {@code e} at the generator. */
+    public static void writeError(JsonGenerator g, GatewayException e) throws IOException {
+        writeError(g, e.getMessage(), e.type(), e.param(), e.code());
+    }
+
+    private static void writeError(JsonGenerator g, String message, String type, String param, String code)
+            throws IOException {
+        g.writeStartObject();
+        g.writeStringField("message", message);
+        g.writeStringField("type", type);
+        g.writeStringField("param", param);
+        g.writeStringField("code", code);
+        g.writeEndObject();
+    }
+
     /** The OpenAI error body for {@code e}, UTF-8 JSON. */
     public static byte[] body(GatewayException e) {
         return body(e.getMessage(), e.type(), e.param(), e.code());
@@ -78,12 +104,8 @@ public final class ErrorResponder {
         ByteArrayOutputStream out = new ByteArrayOutputStream(160);
         try (JsonGenerator g = JSON.createGenerator(out, JsonEncoding.UTF8)) {
             g.writeStartObject();
-            g.writeObjectFieldStart("error");
-            g.writeStringField("message", message);
-            g.writeStringField("type", type);
-            g.writeStringField("param", param);
-            g.writeStringField("code", code);
-            g.writeEndObject();
+            g.writeFieldName("error");
+            writeError(g, message, type, param, code);
             g.writeEndObject();
         } catch (IOException ex) {
             throw new UncheckedIOException(ex);

@@ -70,6 +70,22 @@ public final class RequestParser {
         return parse(body, pathModel);
     }
 
+    /**
+     * A request for plain texts (Kamelet and Kafka bodies), validated like {@code input} of a JSON request:
+     * 1..2048 items, no empty string, no unpaired surrogate. Float encoding, no options.
+     */
+    public EmbeddingRequest ofTexts(String model, List<String> texts) {
+        if (texts.isEmpty()) {
+            throw GatewayException.invalid("input", "input must not be an empty array.");
+        }
+        List<String> checked = new ArrayList<>(texts.size());
+        for (String t : texts) {
+            checkCount(checked.size());
+            checked.add(text(t, texts.size() == 1 ? -1 : checked.size()));
+        }
+        return new EmbeddingRequest(model, List.copyOf(checked), null, EncodingFormat.FLOAT, null, null, Map.of());
+    }
+
     /** Parses {@code body} (UTF-8 JSON); {@code model} is required. */
     public EmbeddingRequest parse(byte[] body) {
         return parse(body, null);

@@ -1,9 +1,5 @@
 package dev.embeddings.gateway.pipeline;
 
-import dev.embeddings.gateway.provider.JsonVectors;
-import com.fasterxml.jackson.core.JsonEncoding;
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
 import dev.embeddings.gateway.Gateway;
 import dev.embeddings.gateway.normalize.ResponseNormalizer;
 import dev.embeddings.gateway.openai.EmbeddingRequest;
@@ -16,9 +12,6 @@ import org.apache.camel.AggregationStrategy;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -58,7 +51,6 @@ public final class EmbeddingsAction implements AggregationStrategy {
 
     private static final RequestParser PARSER = new RequestParser();
     private static final ResponseNormalizer NORMALIZER = new ResponseNormalizer();
-    private static final JsonFactory JSON = JsonVectors.FACTORY;
 
     private String model;
     private EncodingFormat encodingFormat = EncodingFormat.FLOAT;
@@ -121,7 +113,7 @@ public final class EmbeddingsAction implements AggregationStrategy {
                 }
                 texts.add(o instanceof String s ? s : exchange.getContext().getTypeConverter().convertTo(String.class, o));
             }
-            request = PARSER.parse(requestJson(texts, false));
+            request = PARSER.ofTexts(model, texts);
         } else if (body instanceof byte[] bytes && looksLikeJson(bytes)) {
             shape = Shape.JSON_BYTES;
             request = PARSER.parseWithDefaultModel(bytes, model);
@@ -137,7 +129,7 @@ public final class EmbeddingsAction implements AggregationStrategy {
                 request = PARSER.parseWithDefaultModel(text.getBytes(StandardCharsets.UTF_8), model);
             } else {
                 shape = Shape.TEXT;
-                request = PARSER.parse(requestJson(List.of(text), true));
+                request = PARSER.ofTexts(model, List.of(text));
             }
         }
         if (request.dimensions() == null && dimensions != null) {
@@ -213,28 +205,6 @@ public final class EmbeddingsAction implements AggregationStrategy {
             }
         }
         return false;
-    }
-
-    /** {@code {"model":…,"input":…,"encoding_format":"float"}} for texts, so RequestParser validates them as usual. */
-    private byte[] requestJson(List<String> texts, boolean single) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(64 + texts.size() * 32);
-        try (JsonGenerator g = JSON.createGenerator(out, JsonEncoding.UTF8)) {
-            g.writeStartObject();
-            g.writeStringField("model", model);
-            if (single) {
-                g.writeStringField("input", texts.get(0));
-            } else {
-                g.writeArrayFieldStart("input");
-                for (String t : texts) {
-                    g.writeString(t);
-                }
-                g.writeEndArray();
-            }
-            g.writeEndObject();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return out.toByteArray();
     }
 
     private static String blankToNull(String s) {

@@ -197,8 +197,7 @@ public final class KafkaPipeline {
             r.request = new EmbeddingRequest(q.model(), q.texts(), q.tokenIds(), EncodingFormat.FLOAT, q.dimensions(),
                     q.user(), extras);
         } else {
-            r.request = new EmbeddingRequest(defaultModel, List.of(new String(v, StandardCharsets.UTF_8)), null,
-                    EncodingFormat.FLOAT, null, null, Map.of());
+            r.request = parser.ofTexts(defaultModel, List.of(new String(v, StandardCharsets.UTF_8)));
         }
     }
 
@@ -255,7 +254,7 @@ public final class KafkaPipeline {
     static GatewayException classify(Exchange exchange, Throwable caught) {
         EmbeddingCall call = exchange.getProperty(EmbeddingCall.PROPERTY, EmbeddingCall.class);
         GatewayException e = call == null ? null
-                : UpstreamErrors.fromThrowable(call.deployment().provider().displayName(), call.deployment(), caught);
+                : UpstreamErrors.fromThrowable(call.deployment(), caught);
         if (e != null) {
             return e;
         }
@@ -369,11 +368,10 @@ public final class KafkaPipeline {
     private static byte[] errorJson(GatewayException e, Record r) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(256);
         try (JsonGenerator g = JSON.getFactory().createGenerator(out, JsonEncoding.UTF8)) {
-            g.setCodec(JSON);
             g.writeStartObject();
             g.writeNumberField("status", e.status());
             g.writeFieldName("error");
-            g.writeTree(JSON.readTree(ErrorResponder.body(e)).get("error"));
+            ErrorResponder.writeError(g, e);
             g.writeObjectFieldStart("source");
             g.writeStringField("topic", r.topic);
             g.writeNumberField("partition", r.partition);

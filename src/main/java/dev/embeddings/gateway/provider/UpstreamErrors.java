@@ -89,6 +89,11 @@ public final class UpstreamErrors {
                 provider + " upstream returned an unreadable response: " + what);
     }
 
+    /** {@link #fromThrowable(String, Deployment, Throwable)} named after the deployment's provider. */
+    public static GatewayException fromThrowable(Deployment d, Throwable t) {
+        return fromThrowable(d.provider().displayName(), d, t);
+    }
+
     /**
      * The error for a failed call: timeouts → 504, AWS service errors by their status (throttling → 429),
      * connection failures → 502. Returns null when {@code t} is none of these.

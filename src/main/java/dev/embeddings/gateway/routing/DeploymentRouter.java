@@ -232,10 +232,7 @@ public final class DeploymentRouter {
         long nanos = System.nanoTime() - a.startedNanos;
         s.inFlight.decrementAndGet();
         Throwable t = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
-        GatewayException g = UpstreamErrors.fromThrowable(d.provider().displayName(), d, t);
-        if (g == null) {
-            g = ErrorResponder.toGatewayException(t);
-        }
+        GatewayException g = ErrorResponder.toGatewayException(t, d);
         boolean retryable = isRetryable(g);
         if (retryable) {
             s.onError(nanos, g);
@@ -327,9 +324,7 @@ public final class DeploymentRouter {
                 Exchange out = template.send(d.provider().endpoint(), ex);
                 String error = null;
                 if (out.getException() != null) {
-                    GatewayException g = UpstreamErrors.fromThrowable(d.provider().displayName(), d,
-                            out.getException());
-                    error = (g != null ? g : ErrorResponder.toGatewayException(out.getException())).getMessage();
+                    error = ErrorResponder.toGatewayException(out.getException(), d).getMessage();
                 }
                 results.add(new Object[]{d, error});
             }

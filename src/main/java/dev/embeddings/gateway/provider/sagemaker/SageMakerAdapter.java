@@ -144,7 +144,7 @@ public final class SageMakerAdapter extends ProviderAdapter {
         } catch (ModelErrorException e) {
             throw modelError(d, e);
         } catch (SdkException e) {
-            GatewayException g = UpstreamErrors.fromThrowable(displayName(), d, e);
+            GatewayException g = UpstreamErrors.fromThrowable(d, e);
             throw g != null ? g : e;
         }
     }
