@@ -2,9 +2,18 @@ package dev.embeddings.gateway;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 
+import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.regex.Pattern;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 
@@ -32,5 +41,26 @@ public final class Upstream {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** The one request the upstream received, at {@code url}; fails if there was any other. */
+    public static LoggedRequest onlyRequest(WireMockServer upstream, String url) {
+        List<LoggedRequest> seen = upstream.findAll(postRequestedFor(urlEqualTo(url)));
+        assertEquals(1, seen.size(), "requests to " + url);
+        assertEquals(1, upstream.getAllServeEvents().size(), "no other upstream request");
+        return seen.get(0);
+    }
+
+    /** A SigV4 signature by {@code keyId} for {@code region}/{@code service}, with its X-Amz-Date. */
+    public static void assertSigV4(LoggedRequest req, String keyId, String region, String service) {
+        String auth = req.getHeader("Authorization");
+        assertTrue(Pattern.matches("AWS4-HMAC-SHA256 Credential=" + keyId + "/\\d{8}/" + region + "/" + service
+                + "/aws4_request, SignedHeaders=[a-z0-9;-]+, Signature=[0-9a-f]{64}", auth), auth);
+        assertTrue(req.getHeader("X-Amz-Date").matches("\\d{8}T\\d{6}Z"), req.getHeader("X-Amz-Date"));
+    }
+
+    /** Equal JSON documents (field order and spacing aside). */
+    public static void assertJson(String expected, String actual) throws Exception {
+        assertEquals(GatewayHarness.JSON.readTree(expected), GatewayHarness.JSON.readTree(actual), actual);
     }
 }

@@ -20,7 +20,6 @@ import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.containing;
@@ -30,6 +29,8 @@ import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static dev.embeddings.gateway.GatewayHarness.json;
 import static dev.embeddings.gateway.GatewayHarness.vectors;
+import static dev.embeddings.gateway.Upstream.assertJson;
+import static dev.embeddings.gateway.Upstream.assertSigV4;
 import static dev.embeddings.gateway.Upstream.fixture;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -156,21 +157,7 @@ class BedrockProviderTest {
     }
 
     static LoggedRequest only(String url) {
-        List<LoggedRequest> seen = upstream.findAll(postRequestedFor(urlEqualTo(url)));
-        assertEquals(1, seen.size(), "requests to " + url);
-        assertEquals(1, upstream.getAllServeEvents().size(), "no other upstream request");
-        return seen.get(0);
-    }
-
-    static void assertSigV4(LoggedRequest req, String keyId, String region, String service) {
-        String auth = req.getHeader("Authorization");
-        assertTrue(Pattern.matches("AWS4-HMAC-SHA256 Credential=" + keyId + "/\\d{8}/" + region + "/" + service
-                + "/aws4_request, SignedHeaders=[a-z0-9;-]+, Signature=[0-9a-f]{64}", auth), auth);
-        assertTrue(req.getHeader("X-Amz-Date").matches("\\d{8}T\\d{6}Z"), req.getHeader("X-Amz-Date"));
-    }
-
-    static void assertJson(String expected, String actual) throws Exception {
-        assertEquals(GatewayHarness.JSON.readTree(expected), GatewayHarness.JSON.readTree(actual), actual);
+        return Upstream.onlyRequest(upstream, url);
     }
 
     @Test

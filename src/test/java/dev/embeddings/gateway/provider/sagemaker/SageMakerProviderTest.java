@@ -17,7 +17,6 @@ import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalToJson;
@@ -26,6 +25,8 @@ import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
 import static dev.embeddings.gateway.GatewayHarness.json;
 import static dev.embeddings.gateway.GatewayHarness.vectors;
+import static dev.embeddings.gateway.Upstream.assertJson;
+import static dev.embeddings.gateway.Upstream.assertSigV4;
 import static dev.embeddings.gateway.Upstream.fixture;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -107,21 +108,7 @@ class SageMakerProviderTest {
     }
 
     static LoggedRequest only(String url) {
-        List<LoggedRequest> seen = upstream.findAll(postRequestedFor(urlEqualTo(url)));
-        assertEquals(1, seen.size(), "requests to " + url);
-        assertEquals(1, upstream.getAllServeEvents().size(), "no other upstream request");
-        return seen.get(0);
-    }
-
-    static void assertSigV4(LoggedRequest req, String region) {
-        String auth = req.getHeader("Authorization");
-        assertTrue(Pattern.matches("AWS4-HMAC-SHA256 Credential=" + KEY_ID + "/\\d{8}/" + region
-                + "/sagemaker/aws4_request, SignedHeaders=[a-z0-9;-]+, Signature=[0-9a-f]{64}", auth), auth);
-        assertTrue(req.getHeader("X-Amz-Date").matches("\\d{8}T\\d{6}Z"), req.getHeader("X-Amz-Date"));
-    }
-
-    static void assertJson(String expected, String actual) throws Exception {
-        assertEquals(GatewayHarness.JSON.readTree(expected), GatewayHarness.JSON.readTree(actual), actual);
+        return Upstream.onlyRequest(upstream, url);
     }
 
     @Test
@@ -135,7 +122,7 @@ class SageMakerProviderTest {
         assertJson("{\"text_inputs\":[\"first\",\"second\"]}", req.getBodyAsString());
         assertEquals("application/json", req.getHeader("Content-Type"));
         assertEquals("application/json", req.getHeader("Accept"));
-        assertSigV4(req, "us-west-2");
+        assertSigV4(req, KEY_ID, "us-west-2", "sagemaker");
         assertFalse(req.containsHeader("X-Amzn-SageMaker-Inference-Component"));
         assertFalse(req.getHeaders().all().toString().contains("client-key"), "client credentials reached SageMaker");
 
@@ -157,7 +144,7 @@ class SageMakerProviderTest {
         assertEquals("bge-small-ic-1", req.getHeader("X-Amzn-SageMaker-Inference-Component"));
         assertTrue(req.getHeader("Authorization").contains("x-amzn-sagemaker-inference-component"),
                 "the component header is signed");
-        assertSigV4(req, "eu-central-1");
+        assertSigV4(req, KEY_ID, "eu-central-1", "sagemaker");
         float[][] v = vectors(json(r));
         assertArrayEquals(new float[]{0.125f, -0.375f, 0.0625f}, v[0], 0f);
         assertArrayEquals(new float[]{0.5f, 0.25f, -0.75f}, v[1], 0f);
