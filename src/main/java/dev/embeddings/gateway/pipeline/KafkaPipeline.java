@@ -71,7 +71,8 @@ public final class KafkaPipeline {
     public static final Set<Integer> RETRYABLE = Set.of(408, 429, 502, 503, 504);
 
     private static final Logger LOG = LoggerFactory.getLogger(KafkaPipeline.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** For the record id (any JSON value); its factory writes vectors with the fast float writer. */
+    private static final ObjectMapper JSON = new ObjectMapper(JsonVectors.FACTORY.copy());
 
     private final RequestParser parser = new RequestParser();
     private final AtomicInteger failures = new AtomicInteger();

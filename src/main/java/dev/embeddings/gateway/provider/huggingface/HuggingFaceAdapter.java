@@ -300,12 +300,8 @@ public final class HuggingFaceAdapter extends ProviderAdapter {
                         + "' is loading, estimated time " + eta + " s; retry after " + seconds + " s.", seconds);
             }
         }
-        GatewayException e = super.upstreamError(exchange, status, body, retryAfter);
-        if (status == 424) {
-            // TEI's "Backend" error (the model failed to run): an upstream failure, not a client error
-            return new GatewayException(502, "api_error", null, "upstream_error", e.getMessage());
-        }
-        return e;
+        // TEI's 424 "Backend" error (the model failed to run) is a 502 like Bedrock's, in the shared mapping
+        return super.upstreamError(exchange, status, body, retryAfter);
     }
 
     /** The non-negative finite {@code estimated_time} of a JSON object body, or null. */
