@@ -372,8 +372,7 @@ public final class Gateway {
             root.errorHandler(405, respond(new GatewayException(405, "invalid_request_error", null,
                     "method_not_allowed", "Method not allowed on this path.")));
             // a route being reloaded answers 503 for a moment
-            root.errorHandler(503, respond(new GatewayException(503, "api_error", null, "service_unavailable",
-                    "The gateway is reloading its routes; retry in a moment.", 1)));
+            root.errorHandler(503, respond(GatewayException.reloading()));
         }
     }
 

@@ -64,6 +64,36 @@ public final class ErrorResponder {
         return e;
     }
 
+    /**
+     * True when {@code caught} says a route was stopped under the exchange, which happens while a route file is
+     * reloaded: Camel keeps a direct: consumer registered until its route has no exchange in flight (or its
+     * shutdown timeout passes), and an exchange still inside when the route's steps stop meets a stopped {@code to}
+     * ({@code IllegalStateException "... has not been started"}). That {@code to} never ran, so the request can be
+     * replayed from there on the reloaded route. False for a {@link GatewayException} (already mapped: a 503
+     * {@code routes_reloading} from the DeploymentRouter has had its replays).
+     */
+    public static boolean isRouteStopped(Throwable caught) {
+        for (Throwable t = caught; t != null; t = t.getCause()) {
+            if (t instanceof GatewayException) {
+                return false;
+            }
+            if (t instanceof IllegalStateException && t.getMessage() != null
+                    && t.getMessage().contains("has not been started")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Camel {@code onWhen} of {@code replay-on-reload} (routes/errors.yaml): the exchange's failure is
+     * {@link #isRouteStopped a route stopped under it}.
+     */
+    public boolean isReloadRace(Exchange exchange) {
+        Throwable t = exchange.getException();
+        return isRouteStopped(t != null ? t : exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class));
+    }
+
     /** Maps a throwable (possibly wrapped by Camel) to the error the client sees. */
     public static GatewayException toGatewayException(Throwable caught) {
         for (Throwable t = caught; t != null; t = t.getCause()) {
@@ -73,6 +103,10 @@ public final class ErrorResponder {
                 }
                 return g;
             }
+        }
+        if (isRouteStopped(caught)) {
+            LOG.info("a route stopped under a request while its file was reloaded: {}", caught.getMessage());
+            return GatewayException.reloading();
         }
         LOG.error("unexpected failure while serving a request", caught);
         return new GatewayException(500, "internal_error", null, "internal_error",

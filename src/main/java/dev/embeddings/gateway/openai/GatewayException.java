@@ -59,6 +59,18 @@ public class GatewayException extends RuntimeException {
                 "Request body exceeds the limit of " + limitBytes + " bytes.");
     }
 
+    /**
+     * 503 api_error / {@code routes_reloading} with {@code Retry-After: 1}: a route the request needed was being
+     * reloaded (an edited file in the routes folder) and the request could not be replayed on the new one.
+     */
+    public static GatewayException reloading() {
+        return new GatewayException(503, "api_error", null, ROUTES_RELOADING,
+                "The gateway is reloading its routes; retry in a moment.", 1);
+    }
+
+    /** The {@code code} of {@link #reloading()}. */
+    public static final String ROUTES_RELOADING = "routes_reloading";
+
     public int status() {
         return status;
     }

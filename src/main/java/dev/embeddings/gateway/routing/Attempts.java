@@ -21,6 +21,7 @@ final class Attempts {
     int groupIndex;
     int retriesUsed;
     int attempts;
+    int reloadReplays;
     final Set<String> failed = new HashSet<>();
     DeploymentState current;
     long startedNanos;

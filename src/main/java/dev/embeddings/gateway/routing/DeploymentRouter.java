@@ -41,7 +41,9 @@ import java.util.concurrent.TimeUnit;
  *       {@code x-gateway-model-group}.</li>
  *   <li>{@link #failed}: retryable failures (429, 408/504 timeouts, 5xx, connection errors) are retried up to
  *       {@code num_retries} with exponential back-off plus jitter (at least Retry-After, at most 30 s), then the
- *       fallback groups are tried; 400 (incl. context length), 401, 403, 404 end the request at once, except that
+ *       fallback groups are tried; an attempt that met a provider route being reloaded (503
+ *       {@code routes_reloading}) runs again, at most {@value #MAX_RELOAD_REPLAYS} times, without counting as a
+ *       retry or against the deployment, then ends the request with that 503; 400 (incl. context length), 401, 403, 404 end the request at once, except that
  *       an upstream's 401/403/404 (a deployment problem) may still fall back. Nothing runs past the deadline.</li>
  * </ul>
  * Why not Camel's Load Balancer and Circuit Breaker EIPs: both are bound to outputs and one breaker written into
@@ -58,6 +60,10 @@ public final class DeploymentRouter {
     public static final String DELAY = "retryDelayMs";
     /** Exchange property: System.nanoTime() deadline of the whole request, read by adapters for their timeouts. */
     public static final String DEADLINE = dev.embeddings.gateway.provider.ProviderAdapter.DEADLINE_PROPERTY;
+    /** Attempts replayed, at most, because a provider route was reloaded under them; then 503 routes_reloading. */
+    static final int MAX_RELOAD_REPLAYS = 10;
+    static final long RELOAD_REPLAY_DELAY_MS = 50;
+    private final java.util.concurrent.atomic.AtomicLong reloadReplays = new java.util.concurrent.atomic.AtomicLong();
     static final long MAX_RETRY_AFTER_MS = 30_000;
     static final long BASE_BACKOFF_MS = 100;
     static final long MAX_BACKOFF_MS = 5_000;
@@ -233,6 +239,19 @@ public final class DeploymentRouter {
         s.inFlight.decrementAndGet();
         Throwable t = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         GatewayException g = ErrorResponder.toGatewayException(t, d);
+        if (GatewayException.ROUTES_RELOADING.equals(g.code())) {
+            // the provider's route file was being reloaded under this attempt: no fault of the deployment's, and no
+            // retry used up; the same attempt again once the reloaded route is up
+            s.release();
+            if (a.reloadReplays >= MAX_RELOAD_REPLAYS || RELOAD_REPLAY_DELAY_MS >= a.remainingMs()) {
+                throw g;
+            }
+            a.reloadReplays++;
+            reloadReplays.incrementAndGet();
+            exchange.setProperty(DELAY, RELOAD_REPLAY_DELAY_MS);
+            exchange.setProperty(PENDING, true);
+            return;
+        }
         boolean retryable = isRetryable(g);
         if (retryable) {
             s.onError(nanos, g);
@@ -265,6 +284,11 @@ public final class DeploymentRouter {
         }
         exchange.setProperty(DELAY, delay);
         exchange.setProperty(PENDING, true);
+    }
+
+    /** Attempts replayed since start because a provider route was reloaded under them. */
+    public long reloadReplays() {
+        return reloadReplays.get();
     }
 
     /**
