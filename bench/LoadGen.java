@@ -11,14 +11,20 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A closed-loop HTTP load generator for bench/run.sh (no dependencies; run with `java LoadGen.java`).
  * args: url body-file concurrency seconds [gateway-pid [upstream-pid]]
- * prints: requests/s, latency p50/p99 in ms, errors, and the CPU ms per request of the given processes.
+ * prints: requests/s, latency p50/p99 in ms, errors (answers other than 200, by status or exception), and the CPU ms
+ * per request of the given processes.
  */
 public class LoadGen {
+    /** Failed requests of the measured run: HTTP status, or the exception's class name. */
+    static final ConcurrentSkipListMap<String, LongAdder> FAILURES = new ConcurrentSkipListMap<>();
+
     public static void main(String[] a) throws Exception {
         String url = a[0];
         String body = Files.readString(Path.of(a[1]));
@@ -38,6 +44,7 @@ public class LoadGen {
         long up0 = cpuMs(pid2);
         List<Long> lat = Collections.synchronizedList(new ArrayList<>());
         AtomicInteger errors = new AtomicInteger();
+        FAILURES.clear();
         long t0 = System.nanoTime();
         run(client, req, concurrency, t0 + seconds * 1_000_000_000L, lat, errors);
         double secs = (System.nanoTime() - t0) / 1e9;
@@ -47,8 +54,9 @@ public class LoadGen {
         List<Long> sorted = new ArrayList<>(lat);
         Collections.sort(sorted);
         int n = sorted.size();
-        System.out.printf("requests=%d rps=%.0f p50=%.2fms p99=%.2fms errors=%d%s%n", n, n / secs,
+        System.out.printf("requests=%d rps=%.0f p50=%.2fms p99=%.2fms errors=%d%s%s%n", n, n / secs,
                 sorted.get(n / 2) / 1e6, sorted.get(Math.min(n - 1, (int) (n * 0.99))) / 1e6, errors.get(),
+                FAILURES.isEmpty() ? "" : " " + FAILURES,
                 (pid > 0 ? String.format(" cpu_ms_per_request=%.3f (kernel %.3f)", (cpu1 - cpu0) / (double) n,
                         (sys1 - sys0) / (double) n) : "")
                         + (pid2 > 0 ? String.format(" upstream_cpu_ms_per_request=%.3f", (up1 - up0) / (double) n) : ""));
@@ -66,9 +74,11 @@ public class LoadGen {
                         HttpResponse<String> r = client.send(req, HttpResponse.BodyHandlers.ofString());
                         if (r.statusCode() != 200) {
                             errors.incrementAndGet();
+                            FAILURES.computeIfAbsent(String.valueOf(r.statusCode()), k -> new LongAdder()).increment();
                         }
                     } catch (Exception e) {
                         errors.incrementAndGet();
+                        FAILURES.computeIfAbsent(e.getClass().getSimpleName(), k -> new LongAdder()).increment();
                     }
                     lat.add(System.nanoTime() - s);
                 }

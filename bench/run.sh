@@ -5,27 +5,10 @@
 # Prints requests/s, p50/p99 latency and the gateway's CPU ms per request. Loopback only.
 # usage: bench/run.sh [concurrency=16] [seconds=15]
 set -euo pipefail
-cd "$(dirname "$0")/.."
 C=${1:-16}
 SECS=${2:-15}
-[ -f target/embeddings-gateway.jar ] || mvn -B -q -DskipTests package
-WM=$(find ~/.m2/repository/org/wiremock/wiremock-standalone -name 'wiremock-standalone-*.jar' | sort | tail -1)
-[ -n "$WM" ] || mvn -B -q dependency:get -Dartifact=org.wiremock:wiremock-standalone:3.13.2
-WM=$(find ~/.m2/repository/org/wiremock/wiremock-standalone -name 'wiremock-standalone-*.jar' | sort | tail -1)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-UP=$(free_port); GW=$(free_port)
-OUT=$(mktemp -d)
-java -Xmx512m -jar "$WM" --port "$UP" --bind-address 127.0.0.1 --root-dir bench/mock --no-request-journal \
-  --disable-request-logging --async-response-enabled true --container-threads 64 > "$OUT/mock.log" 2>&1 &
-MOCK=$!
-BENCH_UPSTREAM="http://127.0.0.1:$UP" java -jar target/embeddings-gateway.jar --config bench/config.yaml \
-  --host 127.0.0.1 --port "$GW" --no-reload > "$OUT/gateway.log" 2>&1 &
-GATEWAY=$!
-trap 'kill $MOCK $GATEWAY 2>/dev/null || true' EXIT
-for i in $(seq 1 100); do
-  curl -s -o /dev/null "http://127.0.0.1:$GW/health/readiness" && curl -s -o /dev/null "http://127.0.0.1:$UP/__admin/health" && break
-  sleep 0.2
-done
+source "$(dirname "$0")/lib.sh"
+start_gateway --no-reload
 echo '{"model":"bench-azure","input":"The quick brown fox jumps over the lazy dog."}' > "$OUT/body.json"
 echo '{"model":"bench-azure","input":"The quick brown fox jumps over the lazy dog.","encoding_format":"base64"}' > "$OUT/b64.json"
 echo '{"model":"bench-azure-20ms","input":"The quick brown fox jumps over the lazy dog.","encoding_format":"base64"}' > "$OUT/slow.json"

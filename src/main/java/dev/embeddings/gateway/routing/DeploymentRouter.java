@@ -60,9 +60,14 @@ public final class DeploymentRouter {
     public static final String DELAY = "retryDelayMs";
     /** Exchange property: System.nanoTime() deadline of the whole request, read by adapters for their timeouts. */
     public static final String DEADLINE = dev.embeddings.gateway.provider.ProviderAdapter.DEADLINE_PROPERTY;
-    /** Attempts replayed, at most, because a provider route was reloaded under them; then 503 routes_reloading. */
+    /**
+     * An attempt that met a provider route being reloaded runs again after 50, 100, 200, 400, 800 ms, then every
+     * second, at most {@value #MAX_RELOAD_REPLAYS} times (6.5 s, as replay-on-reload in routes/errors.yaml); then
+     * 503 routes_reloading.
+     */
     static final int MAX_RELOAD_REPLAYS = 10;
-    static final long RELOAD_REPLAY_DELAY_MS = 50;
+    static final long FIRST_RELOAD_REPLAY_DELAY_MS = 50;
+    static final long MAX_RELOAD_REPLAY_DELAY_MS = 1000;
     private final java.util.concurrent.atomic.AtomicLong reloadReplays = new java.util.concurrent.atomic.AtomicLong();
     static final long MAX_RETRY_AFTER_MS = 30_000;
     static final long BASE_BACKOFF_MS = 100;
@@ -243,12 +248,13 @@ public final class DeploymentRouter {
             // the provider's route file was being reloaded under this attempt: no fault of the deployment's, and no
             // retry used up; the same attempt again once the reloaded route is up
             s.release();
-            if (a.reloadReplays >= MAX_RELOAD_REPLAYS || RELOAD_REPLAY_DELAY_MS >= a.remainingMs()) {
+            long delay = Math.min(MAX_RELOAD_REPLAY_DELAY_MS, FIRST_RELOAD_REPLAY_DELAY_MS << a.reloadReplays);
+            if (a.reloadReplays >= MAX_RELOAD_REPLAYS || delay >= a.remainingMs()) {
                 throw g;
             }
             a.reloadReplays++;
             reloadReplays.incrementAndGet();
-            exchange.setProperty(DELAY, RELOAD_REPLAY_DELAY_MS);
+            exchange.setProperty(DELAY, delay);
             exchange.setProperty(PENDING, true);
             return;
         }
