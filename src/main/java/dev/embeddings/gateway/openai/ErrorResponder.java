@@ -68,9 +68,10 @@ public final class ErrorResponder {
      * True when {@code caught} says a route was stopped under the exchange, which happens while a route file is
      * reloaded: Camel keeps a direct: consumer registered until its route has no exchange in flight (or its
      * shutdown timeout passes), and an exchange still inside when the route's steps stop meets a stopped {@code to}
-     * ({@code IllegalStateException "... has not been started"}). That {@code to} never ran, so the request can be
-     * replayed from there on the reloaded route. False for a {@link GatewayException} (already mapped: a 503
-     * {@code routes_reloading} from the DeploymentRouter has had its replays).
+     * or split ({@code IllegalStateException "... has not been started"}). That step never ran, so the request can
+     * be replayed on the reloaded route; steps before it run again (a provider's batches that already had their
+     * answer are sent again: embedding calls are idempotent). False for a {@link GatewayException} (already
+     * mapped: a 503 {@code routes_reloading} from the DeploymentRouter has had its replays).
      */
     public static boolean isRouteStopped(Throwable caught) {
         for (Throwable t = caught; t != null; t = t.getCause()) {

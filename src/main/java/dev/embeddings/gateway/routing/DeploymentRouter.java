@@ -41,10 +41,11 @@ import java.util.concurrent.TimeUnit;
  *       {@code x-gateway-model-group}.</li>
  *   <li>{@link #failed}: retryable failures (429, 408/504 timeouts, 5xx, connection errors) are retried up to
  *       {@code num_retries} with exponential back-off plus jitter (at least Retry-After, at most 30 s), then the
- *       fallback groups are tried; an attempt that met a provider route being reloaded (503
- *       {@code routes_reloading}) runs again, at most {@value #MAX_RELOAD_REPLAYS} times, without counting as a
- *       retry or against the deployment, then ends the request with that 503; 400 (incl. context length), 401, 403, 404 end the request at once, except that
- *       an upstream's 401/403/404 (a deployment problem) may still fall back. Nothing runs past the deadline.</li>
+ *       fallback groups are tried; 400 (incl. context length), 401, 403, 404 end the request at once, except that
+ *       an upstream's 401/403/404 (a deployment problem) may still fall back. An attempt that met a provider route
+ *       being reloaded (503 {@code routes_reloading}) runs again, at most {@value #MAX_RELOAD_REPLAYS} times,
+ *       without counting as a retry or against the deployment, then ends the request with that 503. Nothing runs
+ *       past the deadline.</li>
  * </ul>
  * Why not Camel's Load Balancer and Circuit Breaker EIPs: both are bound to outputs and one breaker written into
  * the route, while a model group's deployments, their weights and their cooldowns come from config.yaml at run
