@@ -369,11 +369,40 @@ public final class Gateway {
             root.errorHandler(413, respond(GatewayException.tooLarge(max != null ? max : DEFAULT_MAX_BODY)));
             root.errorHandler(404, respond(new GatewayException(404, "invalid_request_error", null, "not_found",
                     "Unknown path.")));
-            root.errorHandler(405, respond(new GatewayException(405, "invalid_request_error", null,
-                    "method_not_allowed", "Method not allowed on this path.")));
+            Handler<RoutingContext> notAllowed = respond(new GatewayException(405, "invalid_request_error", null,
+                    "method_not_allowed", "Method not allowed on this path."));
+            root.errorHandler(405, rc -> {
+                String allow = allowedMethods(ctx, rc.normalizedPath());
+                if (!allow.isEmpty()) {
+                    rc.response().putHeader("Allow", allow);
+                }
+                notAllowed.handle(rc);
+            });
             // a route being reloaded answers 503 for a moment
             root.errorHandler(503, respond(GatewayException.reloading()));
         }
+    }
+
+    /**
+     * The {@code Allow} value of a 405 (RFC 9110): the methods of the platform-http routes whose path matches
+     * {@code path} ({@code {name}} matching one segment), comma-separated, e.g. "POST"; empty when none.
+     */
+    static String allowedMethods(CamelContext ctx, String path) {
+        java.util.TreeSet<String> verbs = new java.util.TreeSet<>();
+        org.apache.camel.component.platform.http.PlatformHttpComponent http =
+                ctx.getComponent("platform-http", org.apache.camel.component.platform.http.PlatformHttpComponent.class);
+        for (org.apache.camel.component.platform.http.HttpEndpointModel m : http.getHttpEndpoints()) {
+            String regex = java.util.Arrays.stream(m.getUri().split("/", -1))
+                    .map(seg -> seg.startsWith("{") && seg.endsWith("}") ? "[^/]+"
+                            : java.util.regex.Pattern.quote(seg))
+                    .collect(java.util.stream.Collectors.joining("/"));
+            if (m.getVerbs() != null && path.matches(regex + "/?")) {
+                for (String v : m.getVerbs().split(",")) {
+                    verbs.add(v.trim());
+                }
+            }
+        }
+        return String.join(", ", verbs);
     }
 
     private static Handler<RoutingContext> respond(GatewayException e) {

@@ -156,7 +156,15 @@ class ValidationHttpTest {
     @Test
     void unknownPathAndWrongMethodAreOpenAiErrors() throws Exception {
         assertError(gw.get("/v1/nothing"), 404, "invalid_request_error", null, "not_found");
-        assertError(gw.get("/v1/embeddings"), 405, "invalid_request_error", null, "method_not_allowed");
+        HttpResponse<String> r = gw.get("/v1/embeddings");
+        assertError(r, 405, "invalid_request_error", null, "method_not_allowed");
+        assertEquals("POST", r.headers().firstValue("Allow").orElse(null));
+        HttpResponse<String> models = gw.post("/v1/models", "{}");
+        assertError(models, 405, "invalid_request_error", null, "method_not_allowed");
+        assertEquals("GET", models.headers().firstValue("Allow").orElse(null));
+        HttpResponse<String> azure = gw.get("/openai/deployments/mini/embeddings?api-version=2024-10-21");
+        assertError(azure, 405, "invalid_request_error", null, "method_not_allowed");
+        assertEquals("POST", azure.headers().firstValue("Allow").orElse(null));
     }
 
     @Test
