@@ -116,6 +116,7 @@ public final class Gateway {
         main.bind("modelRegistry", registry);
         RouterSettings routerSettings = RouterSettings.from(config);
         main.bind("deploymentRouter", new DeploymentRouter(registry, routerSettings));
+        main.bind("healthProbes", new dev.embeddings.gateway.routing.HealthProbes(registry));
         // the provider routes' Splitters give up on batches still running at the request deadline
         main.addInitialProperty("gateway.requestDeadlineMs", String.valueOf(routerSettings.deadlineMs()));
         main.bind("auth", new KeyAuthenticator(config.masterKey()));

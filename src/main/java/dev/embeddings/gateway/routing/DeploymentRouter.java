@@ -1,26 +1,16 @@
 package dev.embeddings.gateway.routing;
 
-import dev.embeddings.gateway.provider.JsonVectors;
-import com.fasterxml.jackson.core.JsonEncoding;
-import com.fasterxml.jackson.core.JsonGenerator;
 import dev.embeddings.gateway.config.Deployment;
 import dev.embeddings.gateway.config.ModelRegistry;
 import dev.embeddings.gateway.openai.EmbeddingRequest;
-import dev.embeddings.gateway.openai.EncodingFormat;
 import dev.embeddings.gateway.openai.ErrorResponder;
 import dev.embeddings.gateway.openai.GatewayException;
 import dev.embeddings.gateway.provider.EmbeddingCall;
-import dev.embeddings.gateway.provider.UpstreamErrors;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import org.apache.camel.Exchange;
-import org.apache.camel.ProducerTemplate;
-import org.apache.camel.support.DefaultExchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -331,73 +321,6 @@ public final class DeploymentRouter {
         }
         return new GatewayException(504, "timeout", null, "deadline_exceeded",
                 "The request did not complete within the gateway's deadline.");
-    }
-
-    /**
-     * Camel entry for {@code GET /health}: probes every deployment with a one-input embeddings call through its
-     * provider route (no breaker, no retries) and returns
-     * {@code {"healthy_endpoints":[...],"unhealthy_endpoints":[...],"healthy_count","unhealthy_count"}} as UTF-8 JSON.
-     * Entries carry model_name, model, id and api_base, never keys; unhealthy ones the mapped error message.
-     */
-    public byte[] health(Exchange exchange) {
-        ProducerTemplate template = exchange.getContext().createProducerTemplate();
-        List<Object[]> results = new ArrayList<>();
-        try {
-            for (DeploymentState s : states.values()) {
-                Deployment d = s.deployment;
-                EmbeddingRequest probe = new EmbeddingRequest(d.modelName(), List.of("health check"), null,
-                        EncodingFormat.FLOAT, null, null, Map.of());
-                Exchange ex = new DefaultExchange(exchange.getContext());
-                ex.setProperty(EmbeddingCall.PROPERTY, new EmbeddingCall(probe, d));
-                ex.setProperty(ModelRegistry.PROVIDER_PROPERTY, d.provider().prefix());
-                ex.setProperty(DEADLINE, System.nanoTime() + TimeUnit.SECONDS.toNanos(60));
-                ex.getMessage().setBody(probe);
-                Exchange out = template.send(d.provider().endpoint(), ex);
-                String error = null;
-                if (out.getException() != null) {
-                    error = ErrorResponder.toGatewayException(out.getException(), d).getMessage();
-                }
-                results.add(new Object[]{d, error});
-            }
-        } finally {
-            try {
-                template.stop();
-            } catch (Exception ignored) {
-                // nothing to release
-            }
-        }
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (JsonGenerator g = JsonVectors.FACTORY.createGenerator(out, JsonEncoding.UTF8)) {
-            g.writeStartObject();
-            long healthy = results.stream().filter(r -> r[1] == null).count();
-            for (boolean ok : new boolean[]{true, false}) {
-                g.writeArrayFieldStart(ok ? "healthy_endpoints" : "unhealthy_endpoints");
-                for (Object[] r : results) {
-                    if ((r[1] == null) != ok) {
-                        continue;
-                    }
-                    Deployment d = (Deployment) r[0];
-                    g.writeStartObject();
-                    g.writeStringField("model_name", d.modelName());
-                    g.writeStringField("model", d.provider().prefix() + "/" + d.upstreamModel());
-                    g.writeStringField("id", d.id());
-                    if (d.string("api_base") != null) {
-                        g.writeStringField("api_base", UpstreamErrors.redactUrl(d.string("api_base")));
-                    }
-                    if (!ok) {
-                        g.writeStringField("error", (String) r[1]);
-                    }
-                    g.writeEndObject();
-                }
-                g.writeEndArray();
-            }
-            g.writeNumberField("healthy_count", healthy);
-            g.writeNumberField("unhealthy_count", results.size() - healthy);
-            g.writeEndObject();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return out.toByteArray();
     }
 
     /** The breaker state of a deployment (for tests and diagnostics). */

@@ -404,18 +404,30 @@ class ResilienceTest {
     }
 
     @Test
-    void healthProbesEveryDeploymentWithAnEmbeddingsCall() throws Exception {
+    void healthProbesEveryDeploymentWithAnEmbeddingsCallAllAtOnce() throws Exception {
+        // each upstream takes 600 ms: 14 probes one after another would take 8.4 s
         for (String d : new String[]{"flaky", "a", "b", "primary", "secondary", "c1", "c2", "d1", "l1", "l2", "slow",
                 "good", "bad"}) {
-            echo(d, 0);
+            upstream.stubFor(post(urlPathEqualTo(path(d))).willReturn(aResponse().withFixedDelay(600)
+                    .withTransformers(EchoVectors.NAME).withTransformerParameter("failRate", 0.0)));
         }
-        failWith("d2", aResponse().withStatus(500));
+        failWith("d2", aResponse().withStatus(500).withFixedDelay(600));
+        long t0 = System.nanoTime();
         HttpResponse<String> r = gw.get("/health");
+        long ms = (System.nanoTime() - t0) / 1_000_000;
         assertEquals(200, r.statusCode(), r.body());
+        assertTrue(ms < 4000, "14 probes of 600 ms took " + ms + " ms: not concurrent");
+        System.out.printf("/health: 14 probes of 600 ms in %d ms%n", ms);
         JsonNode body = json(r);
         assertEquals(13, body.get("healthy_count").asInt(), r.body());
         assertEquals(1, body.get("unhealthy_count").asInt());
         assertEquals("d2", body.get("unhealthy_endpoints").get(0).get("id").asText());
+        assertEquals("Azure OpenAI upstream returned HTTP 500", body.get("unhealthy_endpoints").get(0)
+                .get("error").asText(), r.body());
+        List<String> healthyIds = new ArrayList<>();
+        body.get("healthy_endpoints").forEach(e -> healthyIds.add(e.get("id").asText()));
+        assertEquals(List.of("flaky", "a", "b", "primary", "secondary", "c1", "c2", "d1", "l1", "l2", "slow", "good",
+                "bad"), healthyIds, "config order");
         assertTrue(!r.body().contains("\"api_key\"") && !r.body().contains(":\"k\""), r.body());
         String probe = upstream.findAll(postRequestedFor(urlPathEqualTo(path("a")))).get(0).getBodyAsString();
         assertEquals("health check", GatewayHarness.JSON.readTree(probe).get("input").get(0).asText());
