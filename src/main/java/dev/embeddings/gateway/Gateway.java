@@ -366,6 +366,7 @@ public final class Gateway {
                     || !(r.getServer().getServer().requestHandler() instanceof Router root)) {
                 continue;
             }
+            installRequestReadTimeout(ctx, root);
             Long max = r.getServer().getMaxBodySize();
             root.errorHandler(413, respond(GatewayException.tooLarge(max != null ? max : DEFAULT_MAX_BODY)));
             root.errorHandler(404, respond(new GatewayException(404, "invalid_request_error", null, "not_found",
@@ -382,6 +383,35 @@ public final class Gateway {
             // a route being reloaded answers 503 for a moment
             root.errorHandler(503, respond(GatewayException.reloading()));
         }
+    }
+
+    /**
+     * A request whose body has not fully arrived {@code gateway.requestReadTimeoutMs} (default
+     * {@value #DEFAULT_REQUEST_READ_TIMEOUT_MS} ms) after its headers gets 408 {@code request_timeout} and its
+     * connection is closed, so that clients that stop sending mid-body cannot hold connections (and file
+     * descriptors) for ever. Runs first on the root router; one timer per request, cancelled when the response ends.
+     * Connections that never send a complete header block are not covered: Vert.x gives no hook before the
+     * request, and platform-http builds the server's options itself (no idle timeout).
+     */
+    private static void installRequestReadTimeout(CamelContext ctx, Router root) {
+        long timeoutMs = Long.parseLong(ctx.getPropertiesComponent().resolveProperty("gateway.requestReadTimeoutMs")
+                .orElse(String.valueOf(DEFAULT_REQUEST_READ_TIMEOUT_MS)));
+        byte[] body = ErrorResponder.body(new GatewayException(408, "invalid_request_error", null, "request_timeout",
+                "The request body did not arrive within " + timeoutMs + " ms."));
+        root.route().order(Integer.MIN_VALUE).handler(rc -> {
+            io.vertx.core.http.HttpServerRequest request = rc.request();
+            if (!request.isEnded()) {
+                long timer = rc.vertx().setTimer(timeoutMs, id -> {
+                    if (!request.isEnded() && !rc.response().ended() && !rc.response().closed()) {
+                        rc.response().setStatusCode(408).putHeader("Content-Type", "application/json")
+                                .putHeader("Connection", "close").end(io.vertx.core.buffer.Buffer.buffer(body))
+                                .onComplete(done -> request.connection().close());
+                    }
+                });
+                rc.addEndHandler(done -> rc.vertx().cancelTimer(timer));
+            }
+            rc.next();
+        });
     }
 
     /**
@@ -405,6 +435,8 @@ public final class Gateway {
         }
         return String.join(", ", verbs);
     }
+
+    static final long DEFAULT_REQUEST_READ_TIMEOUT_MS = 30_000;
 
     private static Handler<RoutingContext> respond(GatewayException e) {
         byte[] body = ErrorResponder.body(e);
