@@ -126,6 +126,25 @@ class LocalModelHttpTest {
     }
 
     @Test
+    void oneModelByNameOr404() throws Exception {
+        for (String path : new String[]{"/v1/models/text-embedding-local", "/models/text-embedding-local"}) {
+            HttpResponse<String> r = gw.get(path);
+            assertEquals(200, r.statusCode(), r.body());
+            JsonNode body = json(r);
+            assertEquals("text-embedding-local", body.get("id").asText());
+            assertEquals("model", body.get("object").asText());
+            assertEquals("local", body.get("owned_by").asText());
+            assertEquals(json(gw.get("/v1/models")).get("data").get(1), body, "the same entry as in the list");
+        }
+        HttpResponse<String> missing = gw.get("/v1/models/gpt-4%20turbo");
+        assertEquals(404, missing.statusCode());
+        JsonNode error = json(missing).get("error");
+        assertEquals("model_not_found", error.get("code").asText());
+        assertEquals("model", error.get("param").asText());
+        assertTrue(error.get("message").asText().contains("'gpt-4 turbo'"), missing.body());
+    }
+
+    @Test
     void healthPathsAnswerWithoutKey() throws Exception {
         assertEquals(200, gw.get("/health/liveliness").statusCode());
         HttpResponse<String> ready = gw.get("/health/readiness");

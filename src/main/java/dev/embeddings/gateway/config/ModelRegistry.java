@@ -4,6 +4,7 @@ import dev.embeddings.gateway.provider.JsonVectors;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonGenerator;
 
+import dev.embeddings.gateway.openai.GatewayException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -49,12 +50,7 @@ public final class ModelRegistry {
             g.writeStringField("object", "list");
             g.writeArrayFieldStart("data");
             for (Map.Entry<String, List<Deployment>> e : groups.entrySet()) {
-                g.writeStartObject();
-                g.writeStringField("id", e.getKey());
-                g.writeStringField("object", "model");
-                g.writeNumberField("created", created);
-                g.writeStringField("owned_by", e.getValue().get(0).provider().prefix());
-                g.writeEndObject();
+                writeModel(g, e.getKey(), e.getValue());
             }
             g.writeEndArray();
             g.writeEndObject();
@@ -62,5 +58,32 @@ public final class ModelRegistry {
             throw new UncheckedIOException(ex);
         }
         return out.toByteArray();
+    }
+
+    /**
+     * One model of {@link #modelsJson}, {@code {id, object:"model", created, owned_by}} (UTF-8), for
+     * {@code GET /v1/models/{model}}. Throws GatewayException 404 {@code model_not_found} for a name not configured.
+     */
+    public byte[] modelJson(String modelName) {
+        List<Deployment> group = modelName == null ? null : groups.get(modelName);
+        if (group == null) {
+            throw GatewayException.modelNotFound(String.valueOf(modelName));
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream(128);
+        try (JsonGenerator g = JsonVectors.FACTORY.createGenerator(out, JsonEncoding.UTF8)) {
+            writeModel(g, modelName, group);
+        } catch (IOException ex) {
+            throw new UncheckedIOException(ex);
+        }
+        return out.toByteArray();
+    }
+
+    private void writeModel(JsonGenerator g, String name, List<Deployment> group) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("id", name);
+        g.writeStringField("object", "model");
+        g.writeNumberField("created", created);
+        g.writeStringField("owned_by", group.get(0).provider().prefix());
+        g.writeEndObject();
     }
 }

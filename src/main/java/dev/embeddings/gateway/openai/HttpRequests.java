@@ -16,7 +16,8 @@ import java.util.regex.Pattern;
  */
 public final class HttpRequests {
 
-    private static final Pattern PATH_MODEL = Pattern.compile("^/(?:openai/deployments|engines)/([^/]+)/embeddings/?$");
+    private static final Pattern PATH_MODEL = Pattern.compile(
+            "^/(?:(?:openai/deployments|engines)/([^/]+)/embeddings|(?:v1/)?models/([^/]+))/?$");
 
     private HttpRequests() {
     }
@@ -28,8 +29,8 @@ public final class HttpRequests {
     }
 
     /**
-     * Camel entry for the Azure-style and engines paths: the model (deployment) named in the URL path, decoded,
-     * or null.
+     * Camel entry for the Azure-style, engines and {@code /v1/models/{model}} paths: the model (deployment) named in
+     * the URL path, decoded, or null.
      */
     public static String pathModel(Exchange exchange) {
         HttpServerRequest request = request(exchange);
@@ -37,7 +38,11 @@ public final class HttpRequests {
             return null;
         }
         Matcher m = PATH_MODEL.matcher(request.path());
-        return m.matches() ? URLDecoder.decode(m.group(1).replace("+", "%2B"), StandardCharsets.UTF_8) : null;
+        if (!m.matches()) {
+            return null;
+        }
+        String raw = m.group(1) != null ? m.group(1) : m.group(2);
+        return URLDecoder.decode(raw.replace("+", "%2B"), StandardCharsets.UTF_8);
     }
 
     private static HttpServerRequest request(Exchange exchange) {

@@ -100,6 +100,19 @@ class JavaClientsTest {
     }
 
     @Test
+    void sdkListsAndRetrievesModels() {
+        OpenAIClient client = sdk(gw.url("/v1"), KEY);
+        assertEquals(List.of("all-minilm-l6-v2"), client.models().list().data().stream()
+                .map(com.openai.models.models.Model::id).toList());
+        com.openai.models.models.Model m = client.models().retrieve("all-minilm-l6-v2");
+        assertEquals("all-minilm-l6-v2", m.id());
+        assertEquals("local", m.ownedBy());
+        com.openai.errors.NotFoundException e = org.junit.jupiter.api.Assertions.assertThrows(
+                com.openai.errors.NotFoundException.class, () -> client.models().retrieve("gpt-4"));
+        assertEquals(404, e.statusCode());
+    }
+
+    @Test
     void sdkExplicitFloatAndSingleString() throws Exception {
         CreateEmbeddingResponse r = sdk(gw.url("/v1"), KEY).embeddings().create(EmbeddingCreateParams.builder()
                 .model("all-minilm-l6-v2").input(TEXTS.get(2))

@@ -48,6 +48,8 @@ class AuthHttpTest {
     void missingKeyIs401() throws Exception {
         assertUnauthorized(gw.post("/v1/embeddings", BODY));
         assertUnauthorized(gw.get("/v1/models"));
+        assertUnauthorized(gw.get("/v1/models/mini"));
+        assertUnauthorized(gw.get("/v1/models/no-such-model"));
     }
 
     @Test
