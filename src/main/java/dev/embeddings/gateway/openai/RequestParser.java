@@ -111,6 +111,14 @@ public final class RequestParser {
         try (JsonParser p = factory.createParser(body)) {
             return parse(p, pathModel, defaultModel);
         } catch (JsonProcessingException e) {
+            String detail = e.getOriginalMessage();
+            if (detail != null && detail.startsWith("Duplicate field '")) {
+                // refused on purpose: parsers disagree on which copy wins, so the body is ambiguous
+                String key = detail.substring("Duplicate field '".length(), detail.lastIndexOf('\''));
+                throw GatewayException.invalid(null, "The JSON body has the key '"
+                        + (key.length() > 100 ? key.substring(0, 100) + "…" : key) + "' more than once in one "
+                        + "object; send each key once.");
+            }
             throw GatewayException.invalid(null, "We could not parse the JSON body of your request. "
                     + "(HINT: the body must be a JSON object with model and input.)");
         } catch (IOException e) {

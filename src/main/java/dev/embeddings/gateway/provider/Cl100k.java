@@ -19,6 +19,8 @@ public final class Cl100k {
             .getEncoding(EncodingType.CL100K_BASE);
     /** One past the largest cl100k_base id (ordinary tokens plus the special ones up to 100276). */
     public static final int VOCAB_SIZE = 100277;
+    /** The first special id ({@code <|endoftext|>}); the special ids stand for no text. */
+    static final int FIRST_SPECIAL = 100257;
 
     private Cl100k() {
     }
@@ -39,7 +41,8 @@ public final class Cl100k {
 
     /**
      * Decodes token-id inputs to text. Throws GatewayException 400 (param {@code input}) when an id is outside
-     * cl100k_base.
+     * cl100k_base, or is a special token ({@code <|endoftext|>}, {@code <|fim_prefix|>}, ...: 100257 and above),
+     * which stands for no text: decoding it would embed its name as literal text.
      */
     public static List<String> decode(List<int[]> inputs) {
         List<String> out = new ArrayList<>(inputs.size());
@@ -51,12 +54,16 @@ public final class Cl100k {
                     throw GatewayException.invalid("input", "input[" + i + "] has token id " + id
                             + ", outside the cl100k_base vocabulary (0.." + (VOCAB_SIZE - 1) + ").");
                 }
+                if (id >= FIRST_SPECIAL) {
+                    throw GatewayException.invalid("input", "input[" + i + "] has token id " + id
+                            + ", a cl100k_base special token, which has no text to embed.");
+                }
                 list.add(id);
             }
             try {
                 out.add(ENCODING.decode(list));
             } catch (RuntimeException e) {
-                // jtokkit throws for ids with no ordinary text (e.g. 100256, special tokens)
+                // jtokkit throws for ids with no text (100256)
                 throw GatewayException.invalid("input", "input[" + i + "] has a token id that cl100k_base cannot decode.");
             }
         }

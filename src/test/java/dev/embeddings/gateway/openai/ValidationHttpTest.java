@@ -81,6 +81,11 @@ class ValidationHttpTest {
             "float token id            | {\"model\":\"mini\",\"input\":[1,2.5]}                     | input",
             "token id out of range     | {\"model\":\"mini\",\"input\":[[100277]]}                  | input",
             "token id without text     | {\"model\":\"mini\",\"input\":[[100256]]}                  | input",
+            "special token endoftext   | {\"model\":\"mini\",\"input\":[[15339,100257]]}            | input",
+            "special token endofprompt | {\"model\":\"mini\",\"input\":[100276]}                    | input",
+            "space token only (local)  | {\"model\":\"mini\",\"input\":[[220]]}                     | input",
+            "nbsp only (local)         | {\"model\":\"mini\",\"input\":[\"ok\",\"\\u00a0\"]}       | input",
+            "combining mark (local)    | {\"model\":\"mini\",\"input\":\"\\u0301\"}                  | input",
             "whitespace only (local)   | {\"model\":\"mini\",\"input\":[\"ok\",\" \\n\\t \"]}           | input",
             "zero-width only (local)   | {\"model\":\"mini\",\"input\":\"\\u200b\"}                  | input",
             "control char only (local) | {\"model\":\"mini\",\"input\":\"\\u0000\"}                  | input",
@@ -103,6 +108,22 @@ class ValidationHttpTest {
     })
     void invalidRequestsGet400(String name, String body, String param) throws Exception {
         assertError(gw.post("/v1/embeddings", body), 400, "invalid_request_error", param, null);
+    }
+
+    @Test
+    void messagesNameTheItemAtFault() throws Exception {
+        HttpResponse<String> blank = gw.post("/v1/embeddings", "{\"model\":\"mini\",\"input\":[\"ok\",\"  \"]}");
+        assertEquals(400, blank.statusCode());
+        assertTrue(json(blank).get("error").get("message").asText().startsWith("input[1] has no word pieces"),
+                blank.body());
+        HttpResponse<String> special = gw.post("/v1/embeddings", "{\"model\":\"mini\",\"input\":[[1],[100257]]}");
+        assertEquals(400, special.statusCode());
+        assertEquals("input[1] has token id 100257, a cl100k_base special token, which has no text to embed.",
+                json(special).get("error").get("message").asText());
+        HttpResponse<String> twice = gw.post("/v1/embeddings", "{\"model\":\"mini\",\"input\":\"a\",\"input\":\"b\"}");
+        assertEquals(400, twice.statusCode());
+        assertEquals("The JSON body has the key 'input' more than once in one object; send each key once.",
+                json(twice).get("error").get("message").asText());
     }
 
     @Test

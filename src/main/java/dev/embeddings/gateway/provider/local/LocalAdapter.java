@@ -69,13 +69,19 @@ public final class LocalAdapter {
         Response<List<Embedding>> response;
         try {
             List<TextSegment> segments = new ArrayList<>(texts.size());
-            for (String t : texts) {
+            for (int i = 0; i < texts.size(); i++) {
+                String t = texts.get(i);
+                if (!hasWordPieces(t)) {
+                    throw GatewayException.invalid("input", (texts.size() == 1 ? "input" : "input[" + i + "]")
+                            + " has no word pieces for the local model (only whitespace, zero-width, control "
+                            + "characters or lone combining marks).");
+                }
                 segments.add(TextSegment.from(t));
             }
             response = m.embedAll(segments);
         } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
-            // LangChain4j refuses blank text, and text without any word piece (zero-width, control
-            // characters) leaves the tokenizer with nothing: the input's fault, not the model's
+            // what hasWordPieces does not foresee and still leaves the tokenizer with nothing: the input's
+            // fault, not the model's
             throw GatewayException.invalid("input", "The local model cannot embed an input that is blank or "
                     + "has no word pieces (only whitespace, zero-width or control characters).");
         }
@@ -86,5 +92,18 @@ public final class LocalAdapter {
         }
         Integer tokens = response.tokenUsage() == null ? null : response.tokenUsage().inputTokenCount();
         return new EmbeddingResult(Dimensions.truncate(vectors, dimensions), tokens == null ? 0 : tokens);
+    }
+
+    /**
+     * False when the BERT tokenizer would keep nothing of {@code text}: it drops whitespace, control and format
+     * characters (zero-width ones included), and combining marks once accents are stripped.
+     */
+    static boolean hasWordPieces(String text) {
+        return text.codePoints().anyMatch(c -> !Character.isWhitespace(c) && !Character.isSpaceChar(c)
+                && switch (Character.getType(c)) {
+                    case Character.CONTROL, Character.FORMAT, Character.NON_SPACING_MARK, Character.ENCLOSING_MARK,
+                         Character.UNASSIGNED -> false;
+                    default -> true;
+                });
     }
 }
