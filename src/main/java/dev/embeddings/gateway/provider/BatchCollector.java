@@ -82,7 +82,8 @@ public final class BatchCollector implements AggregationStrategy {
         }
     }
 
-    private static dev.embeddings.gateway.openai.GatewayException bad(String what) {
+    /** 502 {@code upstream_bad_response}: "The upstream returned an unusable answer: {what}." */
+    static dev.embeddings.gateway.openai.GatewayException bad(String what) {
         return new dev.embeddings.gateway.openai.GatewayException(502, "api_error", null, "upstream_bad_response",
                 "The upstream returned an unusable answer: " + what + ".");
     }

@@ -130,12 +130,18 @@ public abstract class ProviderAdapter {
 
     /**
      * Camel entry after the split: the EmbeddingResult in input order, truncated and re-normalised to
-     * {@code dimensions} for a matryoshka deployment that does not forward it.
+     * {@code dimensions} for a matryoshka deployment that does not forward it. Throws GatewayException 502
+     * {@code upstream_bad_response} when an upstream that was sent {@code dimensions} answered with another length.
      */
     public EmbeddingResult finish(Exchange exchange) {
         EmbeddingResult r = collector.result(exchange);
         EmbeddingCall call = exchange.getProperty(EmbeddingCall.PROPERTY, EmbeddingCall.class);
         if (forwardsDimensions(call.deployment())) {
+            Integer wanted = call.request().dimensions();
+            if (wanted != null && r.vectors().length > 0 && r.vectors()[0].length != wanted) {
+                throw BatchCollector.bad("embeddings of " + r.vectors()[0].length + " dimensions, when "
+                        + wanted + " were asked for");
+            }
             return r;
         }
         return new EmbeddingResult(Dimensions.truncate(r.vectors(), call.request().dimensions()), r.promptTokens());

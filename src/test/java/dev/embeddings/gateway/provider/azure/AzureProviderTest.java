@@ -113,6 +113,20 @@ class AzureProviderTest {
     }
 
     @Test
+    void vectorsOfAnotherLengthThanTheDimensionsSentAre502() throws Exception {
+        // the fixture's vectors have 3 components; the upstream ignored dimensions: 2
+        upstream.stubFor(post(urlEqualTo(PATH)).willReturn(aResponse().withStatus(200)
+                .withBody(fixture("azure/embeddings-2.json"))));
+        HttpResponse<String> r = gw.post("/v1/embeddings", "{\"model\":\"ada\",\"input\":[\"a\",\"b\"],"
+                + "\"dimensions\":2}");
+        assertEquals(502, r.statusCode(), r.body());
+        JsonNode error = json(r).get("error");
+        assertEquals("upstream_bad_response", error.get("code").asText());
+        assertEquals("The upstream returned an unusable answer: embeddings of 3 dimensions, when 2 were asked for.",
+                error.get("message").asText());
+    }
+
+    @Test
     void tokenIdsAreForwardedAsTheyAre() throws Exception {
         upstream.stubFor(post(urlEqualTo(PATH)).withRequestBody(equalToJson(
                 "{\"input\":[[15339,1917],[9906]],\"encoding_format\":\"float\"}"))

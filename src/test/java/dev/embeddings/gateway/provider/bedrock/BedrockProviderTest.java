@@ -18,6 +18,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -216,14 +217,16 @@ class BedrockProviderTest {
 
     @Test
     void titanV2SendsDimensionsAndNormalizeWithRegionAndKeysFromTheEnvironment() throws Exception {
-        upstream.stubFor(post(urlEqualTo(TITAN_V2)).willReturn(ok(fixture("bedrock/titan-v2.json"))));
+        upstream.stubFor(post(urlEqualTo(TITAN_V2)).willReturn(ok(padded(fixture("bedrock/titan-v2.json"), 256))));
         HttpResponse<String> r = gw.post("/v1/embeddings", "{\"model\":\"titan-v2\",\"input\":\"x\","
                 + "\"dimensions\":256,\"input_type\":\"search_query\",\"truncate\":\"END\",\"foo\":1}");
         assertEquals(200, r.statusCode(), r.body());
         LoggedRequest req = only(TITAN_V2);
         assertJson("{\"inputText\":\"x\",\"dimensions\":256,\"normalize\":true}", req.getBodyAsString());
         assertSigV4(req, ENV_KEY_ID, "eu-west-1", "bedrock");
-        assertArrayEquals(new float[]{0.072041f, -0.0391549f, 0.10498f, 0.0150261f}, vectors(json(r))[0], 0f);
+        float[] v0 = vectors(json(r))[0];
+        assertEquals(256, v0.length);
+        assertArrayEquals(new float[]{0.072041f, -0.0391549f, 0.10498f, 0.0150261f}, Arrays.copyOf(v0, 4), 0f);
         assertEquals(5, json(r).get("usage").get("prompt_tokens").asInt());
     }
 
@@ -329,15 +332,16 @@ class BedrockProviderTest {
     @Test
     void cohereV4SendsOutputDimensionAndReadsEmbeddingsByType() throws Exception {
         String url = path("us.cohere.embed-v4:0");
-        upstream.stubFor(post(urlEqualTo(url)).willReturn(ok(fixture("bedrock/cohere-v4.json"))));
+        upstream.stubFor(post(urlEqualTo(url)).willReturn(ok(padded(fixture("bedrock/cohere-v4.json"), 512))));
         HttpResponse<String> r = gw.post("/v1/embeddings", "{\"model\":\"cohere-v4\",\"input\":[\"first text\","
                 + "\"second text\"],\"dimensions\":512}");
         assertEquals(200, r.statusCode(), r.body());
         assertJson("{\"texts\":[\"first text\",\"second text\"],\"input_type\":\"search_document\","
                 + "\"embedding_types\":[\"float\"],\"output_dimension\":512}", only(url).getBodyAsString());
         float[][] v = vectors(json(r));
-        assertArrayEquals(new float[]{0.0125f, -0.25f, 0.5f}, v[0], 0f);
-        assertArrayEquals(new float[]{0.75f, 0.0625f, -0.125f}, v[1], 0f);
+        assertEquals(512, v[0].length);
+        assertArrayEquals(new float[]{0.0125f, -0.25f, 0.5f}, Arrays.copyOf(v[0], 3), 0f);
+        assertArrayEquals(new float[]{0.75f, 0.0625f, -0.125f}, Arrays.copyOf(v[1], 3), 0f);
 
         upstream.resetAll();
         r = gw.post("/v1/embeddings", "{\"model\":\"cohere-v4\",\"input\":\"x\",\"dimensions\":100}");
@@ -506,5 +510,22 @@ class BedrockProviderTest {
                 """, Map.of()));
         assertTrue(e.getMessage().contains("aws_secret_access_key"), e.getMessage());
         assertFalse(e.getMessage().contains("AKIAIOSFODNN7EXAMPLE"), e.getMessage());
+    }
+
+    /** The fixture with every vector (array of numbers) padded with zeros to {@code dims} components. */
+    static String padded(String fixture, int dims) throws Exception {
+        com.fasterxml.jackson.databind.JsonNode root = GatewayHarness.JSON.readTree(fixture);
+        pad(root, dims);
+        return GatewayHarness.JSON.writeValueAsString(root);
+    }
+
+    private static void pad(com.fasterxml.jackson.databind.JsonNode n, int dims) {
+        if (n instanceof com.fasterxml.jackson.databind.node.ArrayNode a && a.size() > 0 && a.get(0).isNumber()) {
+            while (a.size() < dims) {
+                a.add(0.0);
+            }
+            return;
+        }
+        n.forEach(child -> pad(child, dims));
     }
 }
