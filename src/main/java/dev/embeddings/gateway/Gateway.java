@@ -371,6 +371,8 @@ public final class Gateway {
             root.errorHandler(413, respond(GatewayException.tooLarge(max != null ? max : DEFAULT_MAX_BODY)));
             root.errorHandler(404, respond(new GatewayException(404, "invalid_request_error", null, "not_found",
                     "Unknown path.")));
+            // a path the router cannot decode (e.g. "%ZZ")
+            root.errorHandler(400, respond(GatewayException.invalid(null, "The request path is malformed.")));
             Handler<RoutingContext> notAllowed = respond(new GatewayException(405, "invalid_request_error", null,
                     "method_not_allowed", "Method not allowed on this path."));
             root.errorHandler(405, rc -> {

@@ -175,6 +175,22 @@ class ValidationHttpTest {
     }
 
     @Test
+    void undecodablePathIsAnOpenAiError() throws Exception {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", gw.port)) {
+            s.getOutputStream().write(("POST /openai/deployments/%ZZ/embeddings HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            s.setSoTimeout(10_000);
+            String response = new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertTrue(response.startsWith("HTTP/1.1 400"), response);
+            JsonNode error = GatewayHarness.JSON.readTree(response.substring(response.indexOf("\r\n\r\n") + 4))
+                    .get("error");
+            assertEquals("invalid_request_error", error.get("type").asText());
+            assertEquals("The request path is malformed.", error.get("message").asText());
+        }
+    }
+
+    @Test
     void unknownPathAndWrongMethodAreOpenAiErrors() throws Exception {
         assertError(gw.get("/v1/nothing"), 404, "invalid_request_error", null, "not_found");
         HttpResponse<String> r = gw.get("/v1/embeddings");

@@ -21,8 +21,9 @@ import java.util.concurrent.ExecutorService;
 
 /**
  * The {@code local} provider: in-process ONNX models (LangChain4j), no network. Known model ids:
- * {@code all-minilm-l6-v2} (384 dimensions, unit-length vectors, max 256 word pieces; longer inputs are split and
- * averaged by LangChain4j).
+ * {@code all-minilm-l6-v2} (384 dimensions, unit-length vectors). Each input is read up to its first 128 word pieces:
+ * the tokenizer.json LangChain4j bundles truncates there, so LangChain4j's split-and-average of long inputs never
+ * happens and the rest of a longer input leaves its vector unchanged; usage counts the pieces read.
  *
  * <p>A request's inputs are spread over a bounded pool sized to the cores (never the Vert.x event loop). Usage is
  * the model tokenizer's own token count. Token-id inputs are decoded with cl100k_base first. An input the model
