@@ -72,6 +72,16 @@ class ReloadReplayTest {
         return gw.post("/v1/embeddings", BODY, "Authorization", "Bearer " + KEY, "x-request-id", requestId);
     }
 
+    private static CompletableFuture<HttpResponse<String>> postAsync(String requestId) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return post(requestId);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
     private static Processor step(String id) {
         Processor p = gw.gateway.camelContext().getProcessor(id);
         assertNotNull(p, "no step with id " + id + " in the routes");
@@ -114,13 +124,7 @@ class ReloadReplayTest {
     void aRequestMeetingAStoppedApiStepIsReplayedAsTheClientSentIt() throws Exception {
         long before = edgeReplays.get();
         ServiceHelper.stopService(step("call-core"));
-        CompletableFuture<HttpResponse<String>> pending = CompletableFuture.supplyAsync(() -> {
-            try {
-                return post("req-replayed");
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        CompletableFuture<HttpResponse<String>> pending = postAsync("req-replayed");
         awaitAtLeast(edgeReplays::get, before + 2);
         ServiceHelper.startService(step("call-core"));
         // key, request id and body came back with the replay: parsed, authenticated and answered as the first time
@@ -143,13 +147,7 @@ class ReloadReplayTest {
         long before = router.reloadReplays();
         long edgeBefore = edgeReplays.get();
         ServiceHelper.stopService(step("call-provider-local"));
-        CompletableFuture<HttpResponse<String>> pending = CompletableFuture.supplyAsync(() -> {
-            try {
-                return post("req-attempt");
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
+        CompletableFuture<HttpResponse<String>> pending = postAsync("req-attempt");
         awaitAtLeast(router::reloadReplays, before + 1);
         ServiceHelper.startService(step("call-provider-local"));
         HttpResponse<String> r = pending.get(20, TimeUnit.SECONDS);
