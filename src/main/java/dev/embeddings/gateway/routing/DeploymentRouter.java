@@ -137,9 +137,7 @@ public final class DeploymentRouter {
         a.startedNanos = System.nanoTime();
         chosen.inFlight.incrementAndGet();
         Deployment d = chosen.deployment;
-        exchange.getMessage().setBody(a.request);
-        exchange.setProperty(EmbeddingCall.PROPERTY, new EmbeddingCall(a.request, d));
-        exchange.setProperty(ModelRegistry.PROVIDER_PROPERTY, d.provider().prefix());
+        new EmbeddingCall(a.request, d).attachTo(exchange);
     }
 
     private DeploymentState pick(Attempts a) {

@@ -55,13 +55,10 @@ public final class HealthProbes {
      */
     public void prepare(Exchange exchange) {
         EmbeddingCall call = exchange.getMessage().getBody(EmbeddingCall.class);
-        Deployment d = call.deployment();
-        exchange.setProperty(EmbeddingCall.PROPERTY, call);
-        exchange.setProperty(ModelRegistry.PROVIDER_PROPERTY, d.provider().prefix());
+        call.attachTo(exchange);
         exchange.setProperty(ProviderAdapter.DEADLINE_PROPERTY,
                 System.nanoTime() + TimeUnit.SECONDS.toNanos(PROBE_DEADLINE_SECONDS));
-        exchange.setProperty(PROVIDER_ENDPOINT, d.provider().endpoint());
-        exchange.getMessage().setBody(call.request());
+        exchange.setProperty(PROVIDER_ENDPOINT, call.deployment().provider().endpoint());
     }
 
     /** Camel entry after the provider route answered: the probe passed. */
