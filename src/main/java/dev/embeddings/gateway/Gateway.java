@@ -117,6 +117,7 @@ public final class Gateway {
         RouterSettings routerSettings = RouterSettings.from(config);
         main.bind("deploymentRouter", new DeploymentRouter(registry, routerSettings));
         main.bind("healthProbes", new dev.embeddings.gateway.routing.HealthProbes(registry));
+        main.bind(dev.embeddings.gateway.routing.ReloadReplay.BEAN, dev.embeddings.gateway.routing.ReloadReplay.POLICY);
         // the provider routes' Splitters give up on batches still running at the request deadline
         main.addInitialProperty("gateway.requestDeadlineMs", String.valueOf(routerSettings.deadlineMs()));
         main.bind("auth", new KeyAuthenticator(config.masterKey()));

@@ -22,6 +22,7 @@ final class Attempts {
     int retriesUsed;
     int attempts;
     int reloadReplays;
+    long reloadDelayMs;
     final Set<String> failed = new HashSet<>();
     DeploymentState current;
     long startedNanos;

@@ -33,7 +33,7 @@ import java.util.concurrent.TimeUnit;
  *       {@code num_retries} with exponential back-off plus jitter (at least Retry-After, at most 30 s), then the
  *       fallback groups are tried; 400 (incl. context length), 401, 403, 404 end the request at once, except that
  *       an upstream's 401/403/404 (a deployment problem) may still fall back. An attempt that met a provider route
- *       being reloaded (503 {@code routes_reloading}) runs again, at most {@value #MAX_RELOAD_REPLAYS} times,
+ *       being reloaded (503 {@code routes_reloading}) runs again on the {@link ReloadReplay} schedule,
  *       without counting as a retry or against the deployment, then ends the request with that 503. Nothing runs
  *       past the deadline.</li>
  * </ul>
@@ -51,14 +51,6 @@ public final class DeploymentRouter {
     public static final String DELAY = "retryDelayMs";
     /** Exchange property: System.nanoTime() deadline of the whole request, read by adapters for their timeouts. */
     public static final String DEADLINE = dev.embeddings.gateway.provider.ProviderAdapter.DEADLINE_PROPERTY;
-    /**
-     * An attempt that met a provider route being reloaded runs again after 50, 100, 200, 400, 800 ms, then every
-     * second, at most {@value #MAX_RELOAD_REPLAYS} times (6.5 s, as replay-on-reload in routes/errors.yaml); then
-     * 503 routes_reloading.
-     */
-    static final int MAX_RELOAD_REPLAYS = 10;
-    static final long FIRST_RELOAD_REPLAY_DELAY_MS = 50;
-    static final long MAX_RELOAD_REPLAY_DELAY_MS = 1000;
     private final java.util.concurrent.atomic.AtomicLong reloadReplays = new java.util.concurrent.atomic.AtomicLong();
     static final long MAX_RETRY_AFTER_MS = 30_000;
     static final long BASE_BACKOFF_MS = 100;
@@ -237,11 +229,12 @@ public final class DeploymentRouter {
             // the provider's route file was being reloaded under this attempt: no fault of the deployment's, and no
             // retry used up; the same attempt again once the reloaded route is up
             s.release();
-            long delay = Math.min(MAX_RELOAD_REPLAY_DELAY_MS, FIRST_RELOAD_REPLAY_DELAY_MS << a.reloadReplays);
-            if (a.reloadReplays >= MAX_RELOAD_REPLAYS || delay >= a.remainingMs()) {
+            long delay = ReloadReplay.POLICY.calculateRedeliveryDelay(a.reloadDelayMs, a.reloadReplays + 1);
+            if (a.reloadReplays >= ReloadReplay.POLICY.getMaximumRedeliveries() || delay >= a.remainingMs()) {
                 throw g;
             }
             a.reloadReplays++;
+            a.reloadDelayMs = delay;
             reloadReplays.incrementAndGet();
             exchange.setProperty(DELAY, delay);
             exchange.setProperty(PENDING, true);
