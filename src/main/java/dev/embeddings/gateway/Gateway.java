@@ -15,6 +15,8 @@ import dev.embeddings.gateway.provider.local.LocalAdapter;
 import dev.embeddings.gateway.routing.DeploymentRouter;
 import dev.embeddings.gateway.routing.RouterSettings;
 import dev.embeddings.gateway.security.KeyAuthenticator;
+import dev.embeddings.gateway.security.RequestAdmission;
+import dev.embeddings.gateway.security.Redactor;
 import io.vertx.core.Handler;
 import io.vertx.core.VertxOptions;
 import io.vertx.ext.web.Router;
@@ -68,11 +70,15 @@ public final class Gateway {
     private final ModelRegistry registry;
     private final LocalAdapter localAdapter = new LocalAdapter();
     private final Map<Provider, ProviderAdapter> adapters = new EnumMap<>(Provider.class);
+    private final KeyAuthenticator auth;
+    private final GracefulShutdown shutdown;
 
     private Gateway(GatewayOptions options, GatewayConfig config, Map<Provider, ProviderAdapter> adapters) {
         this.config = config;
         this.adapters.putAll(adapters);
         this.registry = new ModelRegistry(config);
+        this.auth = new KeyAuthenticator(config.masterKey());
+        this.shutdown = new GracefulShutdown();
         Path routes = options.routes().toAbsolutePath().normalize();
         String routesUri = "file:" + routes;
 
@@ -120,7 +126,8 @@ public final class Gateway {
         main.bind(dev.embeddings.gateway.routing.ReloadReplay.BEAN, dev.embeddings.gateway.routing.ReloadReplay.POLICY);
         // the provider routes' Splitters give up on batches still running at the request deadline
         main.addInitialProperty("gateway.requestDeadlineMs", String.valueOf(routerSettings.deadlineMs()));
-        main.bind("auth", new KeyAuthenticator(config.masterKey()));
+        main.bind("auth", auth);
+        main.bind("gracefulShutdown", shutdown);
         main.bind("requestParser", new RequestParser());
         main.bind("requestId", new RequestId());
         main.bind("normalizer", new ResponseNormalizer());
@@ -138,6 +145,8 @@ public final class Gateway {
                 }
                 startProviders(m.getCamelContext());
                 bindVertxOptions(m.getCamelContext());
+                shutdown.setDrainMs(Long.parseLong(m.getCamelContext().getPropertiesComponent()
+                        .resolveProperty("gateway.drainTimeoutMs").orElse(String.valueOf(GracefulShutdown.DEFAULT_DRAIN_MS))));
                 try {
                     m.getCamelContext().addStartupListener(new org.apache.camel.ExtendedStartupListener() {
                         @Override
@@ -146,12 +155,18 @@ public final class Gateway {
 
                         @Override
                         public void onCamelContextFullyStarted(CamelContext c, boolean alreadyStarted) {
-                            installHttpErrorHandlers(c);
+                            installHttpErrorHandlers(c, auth, shutdown);
                         }
                     });
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 }
+            }
+
+            @Override
+            public void beforeStop(BaseMainSupport m) {
+                // answer what was admitted before Camel stops a single route
+                shutdown.drain();
             }
         });
     }
@@ -168,13 +183,8 @@ public final class Gateway {
             throw new ConfigException("routes folder not found: " + options.routes());
         }
         GatewayConfig config = new ConfigLoader(env).load(options.config());
-        // every configured secret is redacted from any message, whichever code path builds it
-        for (Deployment d : config.deployments()) {
-            for (String key : Deployment.SECRET_KEYS) {
-                UpstreamErrors.addSecret(d.string(key));
-            }
-        }
-        UpstreamErrors.addSecret(config.masterKey());
+        // every configured secret is redacted from any output (ConfigLoader registered the rest while resolving)
+        Redactor.addSecret(config.masterKey());
         Map<Provider, ProviderAdapter> adapters = adapters(env);
         long timeoutMs = defaultTimeoutMs(config);
         adapters.values().forEach(a -> a.setDefaultTimeoutMs(timeoutMs));
@@ -361,14 +371,14 @@ public final class Gateway {
      * Vert.x answers some requests before any route runs (body over the limit, no such path, wrong method): give
      * those the OpenAI error shape too, on the server's root router.
      */
-    private static void installHttpErrorHandlers(CamelContext ctx) {
+    private static void installHttpErrorHandlers(CamelContext ctx, KeyAuthenticator auth, GracefulShutdown shutdown) {
         for (VertxPlatformHttpRouter r : ctx.getRegistry().findByType(VertxPlatformHttpRouter.class)) {
             if (r.getServer() == null || r.getServer().getServer() == null
                     || !(r.getServer().getServer().requestHandler() instanceof Router root)) {
                 continue;
             }
-            installRequestReadTimeout(ctx, root);
             Long max = r.getServer().getMaxBodySize();
+            installAdmission(ctx, root, auth, shutdown, max != null ? max : DEFAULT_MAX_BODY);
             root.errorHandler(413, respond(GatewayException.tooLarge(max != null ? max : DEFAULT_MAX_BODY)));
             root.errorHandler(404, respond(new GatewayException(404, "invalid_request_error", null, "not_found",
                     "Unknown path.")));
@@ -383,38 +393,40 @@ public final class Gateway {
                 }
                 notAllowed.handle(rc);
             });
+            // a failure inside the router (e.g. a client that closed its connection mid-body): answer if still
+            // possible, never log an "unhandled exception" for what the client did
+            root.errorHandler(500, rc -> {
+                if (!rc.response().ended() && !rc.response().closed()) {
+                    respond(new GatewayException(500, "internal_error", null, "internal_error",
+                            "The gateway failed to process the request.")).handle(rc);
+                }
+            });
             // a route being reloaded answers 503 for a moment
             root.errorHandler(503, respond(GatewayException.reloading()));
         }
     }
 
     /**
-     * A request whose body has not fully arrived {@code gateway.requestReadTimeoutMs} (default
-     * {@value #DEFAULT_REQUEST_READ_TIMEOUT_MS} ms) after its headers gets 408 {@code request_timeout} and its
-     * connection is closed, so that clients that stop sending mid-body cannot hold connections (and file
-     * descriptors) for ever. Runs first on the root router; one timer per request, cancelled when the response ends.
-     * Connections that never send a complete header block are not covered: Vert.x gives no hook before the
-     * request, and platform-http builds the server's options itself (no idle timeout).
+     * The first handler on the root router: {@link RequestAdmission} (drain, authentication on the headers before
+     * any body is read, body size and the global body-memory budget, read timeout). Properties:
+     * {@code gateway.maxBodyBytesInFlight} (default: a quarter of the heap, at most 256 MiB, at least one body),
+     * {@code gateway.requestReadTimeoutMs} (default {@value #DEFAULT_REQUEST_READ_TIMEOUT_MS}).
      */
-    private static void installRequestReadTimeout(CamelContext ctx, Router root) {
-        long timeoutMs = Long.parseLong(ctx.getPropertiesComponent().resolveProperty("gateway.requestReadTimeoutMs")
+    private static void installAdmission(CamelContext ctx, Router root, KeyAuthenticator auth,
+                                         GracefulShutdown shutdown, long maxBody) {
+        var props = ctx.getPropertiesComponent();
+        long timeoutMs = Long.parseLong(props.resolveProperty("gateway.requestReadTimeoutMs")
                 .orElse(String.valueOf(DEFAULT_REQUEST_READ_TIMEOUT_MS)));
-        byte[] body = ErrorResponder.body(new GatewayException(408, "invalid_request_error", null, "request_timeout",
-                "The request body did not arrive within " + timeoutMs + " ms."));
-        root.route().order(Integer.MIN_VALUE).handler(rc -> {
-            io.vertx.core.http.HttpServerRequest request = rc.request();
-            if (!request.isEnded()) {
-                long timer = rc.vertx().setTimer(timeoutMs, id -> {
-                    if (!request.isEnded() && !rc.response().ended() && !rc.response().closed()) {
-                        rc.response().setStatusCode(408).putHeader("Content-Type", "application/json")
-                                .putHeader("Connection", "close").end(io.vertx.core.buffer.Buffer.buffer(body))
-                                .onComplete(done -> request.connection().close());
-                    }
-                });
-                rc.addEndHandler(done -> rc.vertx().cancelTimer(timer));
-            }
-            rc.next();
-        });
+        long budget = Long.parseLong(props.resolveProperty("gateway.maxBodyBytesInFlight")
+                .orElse(String.valueOf(defaultBodyBudget())));
+        RequestAdmission admission = new RequestAdmission(auth, shutdown, maxBody, budget, timeoutMs);
+        ctx.getRegistry().bind("requestAdmission", admission);
+        root.route().order(Integer.MIN_VALUE).handler(admission::handle);
+    }
+
+    /** A quarter of the maximum heap, at most 256 MiB. */
+    static long defaultBodyBudget() {
+        return Math.min(256L * 1024 * 1024, Runtime.getRuntime().maxMemory() / 4);
     }
 
     /**

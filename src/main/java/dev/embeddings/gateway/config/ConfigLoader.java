@@ -3,6 +3,7 @@ package dev.embeddings.gateway.config;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.embeddings.gateway.security.Redactor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,6 +42,10 @@ public final class ConfigLoader {
     /** litellm_settings / router_settings keys that the gateway implements (see RouterSettings). */
     private static final Set<String> IMPLEMENTED = Set.of("routing_strategy", "num_retries", "retry_after",
             "fallbacks", "allowed_fails", "cooldown_time", "timeout", "request_timeout");
+    /** Keys whose os.environ/ values are not secrets (model ids, URLs, versions, regions, projects). */
+    private static final Set<String> NOT_SECRET = Set.of("model", "model_name", "api_base", "base_url",
+            "api_version", "aws_region_name", "region_name", "vertex_project", "vertex_location", "sagemaker_format",
+            "inference_component", "pooling", "id", "mode", "base_model", "host", "port", "namespace");
     /** Entry-level keys that are not litellm_params when an entry has no litellm_params block. */
     private static final Set<String> ENTRY_KEYS = Set.of("model_name", "model_info", "litellm_params");
 
@@ -223,26 +228,43 @@ public final class ConfigLoader {
     }
 
     private Object resolve(Object value, String where) {
-        if (value instanceof String s && s.startsWith(ENV_PREFIX)) {
-            String var = s.substring(ENV_PREFIX.length());
-            String v = env.apply(var);
-            if (v == null) {
-                throw new ConfigException(where + ": environment variable " + var + " is not set (referenced as "
-                        + ENV_PREFIX + var + ")");
+        return resolve(null, value, where);
+    }
+
+    /**
+     * Replaces {@code os.environ/NAME} strings below {@code value} and registers every configured secret with the
+     * {@link Redactor}: values of secret-named keys, secrets inside URLs, and {@code os.environ/} values (of 8
+     * characters or more, except under keys that never hold secrets such as {@code model} or {@code api_base}).
+     */
+    private Object resolve(String key, Object value, String where) {
+        if (value instanceof String s) {
+            String v = s;
+            if (s.startsWith(ENV_PREFIX)) {
+                String var = s.substring(ENV_PREFIX.length());
+                v = env.apply(var);
+                if (v == null) {
+                    throw new ConfigException(where + ": environment variable " + var + " is not set (referenced as "
+                            + ENV_PREFIX + var + ")");
+                }
+                if (v.length() >= 8 && !v.contains("://") && (key == null || !NOT_SECRET.contains(key))) {
+                    Redactor.addSecret(v);
+                }
             }
+            Redactor.addConfigured(key, v);
             return v;
         }
         if (value instanceof Map<?, ?> m) {
             Map<String, Object> out = new LinkedHashMap<>();
             for (Map.Entry<?, ?> e : m.entrySet()) {
-                out.put(String.valueOf(e.getKey()), resolve(e.getValue(), where));
+                String k = String.valueOf(e.getKey());
+                out.put(k, resolve(k, e.getValue(), where));
             }
             return out;
         }
         if (value instanceof List<?> l) {
             List<Object> out = new ArrayList<>(l.size());
             for (Object o : l) {
-                out.add(resolve(o, where));
+                out.add(resolve(key, o, where));
             }
             return out;
         }

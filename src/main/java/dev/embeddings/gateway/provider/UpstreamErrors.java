@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.embeddings.gateway.config.Deployment;
 import dev.embeddings.gateway.openai.GatewayException;
+import dev.embeddings.gateway.security.Redactor;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException;
 import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
@@ -37,19 +38,6 @@ public final class UpstreamErrors {
             "context_length_exceeded|maximum context length|too many input tokens|input is too long"
                     + "|must have less than \\d+ tokens|exceeds the maximum|token limit|too long for",
             Pattern.CASE_INSENSITIVE);
-    private static final Pattern[] SECRETS = {
-            Pattern.compile("(?:AKIA|ASIA)[0-9A-Z]{16}"),
-            Pattern.compile("arn:aws[a-z-]*:[^\\s\"',]+"),
-            Pattern.compile("\\b\\d{12}\\b"),
-            Pattern.compile("(?i)(signature|credential|x-amz-security-token|x-amz-signature)=[^\\s,&\"]+"),
-            Pattern.compile("(?i)bearer\\s+[^\\s\"',]+"),
-            Pattern.compile("\\bsk-[A-Za-z0-9_-]{6,}"),
-            Pattern.compile("\\bhf_[A-Za-z0-9]{6,}"),
-            Pattern.compile("(?<=://)[^/@\\s\"]+@"),
-    };
-
-    private static final java.util.Set<String> EXTRA_SECRETS = java.util.concurrent.ConcurrentHashMap.newKeySet();
-
     private UpstreamErrors() {
     }
 
@@ -182,36 +170,20 @@ public final class UpstreamErrors {
 
     /**
      * Registers a secret that is not among a deployment's litellm_params (e.g. a key an adapter read from the
-     * environment), so that every message redacts it.
+     * environment, a token it fetched), so that every output redacts it: see {@link Redactor#addSecret}.
      */
     public static void addSecret(String secret) {
-        if (secret != null && secret.length() >= 4) {
-            EXTRA_SECRETS.add(secret);
-        }
+        Redactor.addSecret(secret);
     }
 
-    /** A URL without its user-info ({@code http://user:pass@host} → {@code http://[redacted]@host}). */
+    /** A URL for display: user-info and secret query values masked ({@link Redactor#redactUrl}). */
     public static String redactUrl(String url) {
-        return url == null ? null : SECRETS[SECRETS.length - 1].matcher(url).replaceAll("[redacted]@");
+        return url == null ? null : Redactor.redactUrl(url);
     }
 
-    /** Removes secrets from an upstream message and cuts it to a sane length. */
+    /** Removes secrets from an upstream message ({@link Redactor}), flattens it to one line, cuts it to a sane length. */
     public static String sanitize(String text, Deployment d) {
-        String s = text.replaceAll("[\\r\\n\\t]+", " ");
-        for (String secret : EXTRA_SECRETS) {
-            s = s.replace(secret, "[redacted]");
-        }
-        if (d != null) {
-            for (String key : Deployment.SECRET_KEYS) {
-                String secret = d.string(key);
-                if (secret != null && secret.length() >= 4) {
-                    s = s.replace(secret, "[redacted]");
-                }
-            }
-        }
-        for (Pattern p : SECRETS) {
-            s = p.matcher(s).replaceAll("[redacted]");
-        }
+        String s = Redactor.redact(text.replaceAll("[\\r\\n\\t]+", " "));
         return s.length() > MAX_MESSAGE ? s.substring(0, MAX_MESSAGE) + "…" : s;
     }
 

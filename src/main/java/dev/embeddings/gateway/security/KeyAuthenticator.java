@@ -6,38 +6,92 @@ import org.apache.camel.Exchange;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 
 /**
- * Checks the LiteLLM {@code master_key}: {@code Authorization: Bearer <key>} or the Azure SDKs' {@code api-key}
- * header. Keys are compared in constant time (over SHA-256 digests, so the length does not leak either).
- * With no master key configured every call passes.
+ * Authenticates a request from its headers alone: {@code Authorization: Bearer <key>} or the Azure SDKs'
+ * {@code api-key: <key>} (never query parameters). The LiteLLM {@code master_key} is compared in constant time (over
+ * SHA-256 digests, so the length does not leak either); any other key goes to the {@link VirtualKeyVerifier} when
+ * one is installed. With no master key configured every call passes as {@link Principal#OPEN}.
+ *
+ * <p>Used twice per HTTP request: by {@link RequestAdmission} on the Vert.x event loop, before the body is read (an
+ * unauthenticated request never has its body buffered), and by the routes' {@code authenticate} step, which puts
+ * the {@link Principal} on the exchange.
  */
 public final class KeyAuthenticator {
 
     private final byte[] masterDigest;
+    private volatile VirtualKeyVerifier virtualKeys;
 
     /** {@code masterKey} null or empty = the API is open. */
     public KeyAuthenticator(String masterKey) {
         this.masterDigest = masterKey == null || masterKey.isEmpty() ? null : sha256(masterKey);
     }
 
+    /** Whether a key is required. */
     public boolean enabled() {
         return masterDigest != null;
     }
 
-    /**
-     * Camel entry: throws GatewayException 401 when a key is required and the request has none or a wrong one.
-     * Only real request headers count (never query parameters).
-     */
-    public void check(Exchange exchange) {
-        verify(HttpRequests.header(exchange, "Authorization"), HttpRequests.header(exchange, "api-key"));
+    /** Installs the verifier for keys other than the master key (virtual keys). */
+    public void setVirtualKeys(VirtualKeyVerifier verifier) {
+        this.virtualKeys = verifier;
     }
 
-    /** Throws GatewayException 401 when a key is required and none or a wrong one is presented. */
-    public void verify(String authorization, String apiKey) {
+    /**
+     * The principal of a request with these header values, without blocking: completes at once for the master key,
+     * an open API or a missing/wrong key (exceptionally with GatewayException 401), else as the virtual key verifier
+     * answers.
+     */
+    public CompletionStage<Principal> authenticate(String authorization, String apiKey) {
         if (masterDigest == null) {
-            return;
+            return CompletableFuture.completedFuture(Principal.OPEN);
         }
+        String presented = presentedKey(authorization, apiKey);
+        if (presented == null) {
+            return CompletableFuture.failedFuture(GatewayException.unauthorized(
+                    "Missing API key: send 'Authorization: Bearer <key>' or an 'api-key' header."));
+        }
+        if (MessageDigest.isEqual(masterDigest, sha256(presented))) {
+            return CompletableFuture.completedFuture(Principal.MASTER);
+        }
+        VirtualKeyVerifier v = virtualKeys;
+        if (v != null) {
+            return v.verify(presented);
+        }
+        return CompletableFuture.failedFuture(GatewayException.unauthorized("Incorrect API key provided."));
+    }
+
+    /**
+     * Camel entry ({@code authenticate} step): sets exchange property {@value Principal#PROPERTY}; throws
+     * GatewayException 401 when a key is required and the request has none or a wrong one.
+     */
+    public void check(Exchange exchange) {
+        exchange.setProperty(Principal.PROPERTY, verify(HttpRequests.header(exchange, "Authorization"),
+                HttpRequests.header(exchange, "api-key")));
+    }
+
+    /** Blocking form of {@link #authenticate}: the principal, or throws GatewayException 401. */
+    public Principal verify(String authorization, String apiKey) {
+        try {
+            return authenticate(authorization, apiKey).toCompletableFuture().get();
+        } catch (ExecutionException | CompletionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof GatewayException g) {
+                throw g;
+            }
+            throw new IllegalStateException("key verification failed", c);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while verifying a key", e);
+        }
+    }
+
+    /** The key a request presents: the Bearer token, else the {@code api-key} header; null when none. */
+    static String presentedKey(String authorization, String apiKey) {
         String presented = null;
         if (authorization != null) {
             String a = authorization.trim();
@@ -48,13 +102,7 @@ public final class KeyAuthenticator {
         if (presented == null || presented.isEmpty()) {
             presented = apiKey == null ? null : apiKey.trim();
         }
-        if (presented == null || presented.isEmpty()) {
-            throw GatewayException.unauthorized("Missing API key: send 'Authorization: Bearer <key>' or an "
-                    + "'api-key' header.");
-        }
-        if (!MessageDigest.isEqual(masterDigest, sha256(presented))) {
-            throw GatewayException.unauthorized("Incorrect API key provided.");
-        }
+        return presented == null || presented.isEmpty() ? null : presented;
     }
 
     private static byte[] sha256(String s) {

@@ -1,0 +1,229 @@
+package dev.embeddings.gateway.security;
+
+import dev.embeddings.gateway.GracefulShutdown;
+import dev.embeddings.gateway.openai.ErrorResponder;
+import dev.embeddings.gateway.openai.GatewayException;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.RoutingContext;
+
+import java.util.Set;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArraySet;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The first handler of every HTTP request (on the server's root router, before platform-http reads any body), run
+ * on the Vert.x event loop. In order:
+ * <ol>
+ *   <li><b>Drain</b>: while the gateway stops ({@link GracefulShutdown}), new requests get 503
+ *       {@code shutting_down} with {@code Retry-After} and {@code Connection: close}, readiness included; liveness
+ *       still answers 200.</li>
+ *   <li><b>Authentication on the headers</b> ({@link KeyAuthenticator}), for every path except the public ones
+ *       (liveness and readiness): a request without a valid key gets 401 without its body being buffered. A small
+ *       declared body (at most {@value #DISCARD_LIMIT} bytes) is read and discarded so that the client reads its 401
+ *       on a clean connection; a larger or chunked one gets its 401 at once and the connection is closed.</li>
+ *   <li><b>Body size</b>: a declared {@code Content-Length} over the request limit gets 413 at once (connection
+ *       closed).</li>
+ *   <li><b>Body memory budget</b>: the bytes of all request bodies being received or served at once are bounded by
+ *       {@code gateway.maxBodyBytesInFlight}. A request reserves its declared length (or the whole per-request limit
+ *       when chunked) for its lifetime; when the budget cannot cover it, 503 {@code server_overloaded} with
+ *       {@code Retry-After: 1} and the connection is closed.</li>
+ *   <li><b>Read timeout</b>: a body not fully received {@code gateway.requestReadTimeoutMs} after the headers gets
+ *       408 {@code request_timeout} and the connection is closed.</li>
+ * </ol>
+ * So a client without a key cannot make the gateway hold memory or a worker thread, and a flood of unauthenticated
+ * bodies does not delay authenticated traffic.
+ */
+public final class RequestAdmission {
+
+    /** Unauthenticated bodies up to this size are read and dropped before the 401, larger ones are not read. */
+    public static final long DISCARD_LIMIT = 64 * 1024;
+
+    private final KeyAuthenticator auth;
+    private final GracefulShutdown drain;
+    private final long maxBodyBytes;
+    private final long budgetBytes;
+    private final long readTimeoutMs;
+    private final AtomicLong reserved = new AtomicLong();
+    private final Set<String> publicPaths = new CopyOnWriteArraySet<>(Set.of("/health/liveliness",
+            "/health/liveness", "/health/readiness"));
+    private final byte[] readTimeoutBody;
+
+    /**
+     * @param maxBodyBytes  the per-request body limit (platform-http's {@code maxBodySize})
+     * @param budgetBytes   the bound on the bytes of all bodies in flight ({@code gateway.maxBodyBytesInFlight})
+     * @param readTimeoutMs how long a body may take to arrive after the headers
+     */
+    public RequestAdmission(KeyAuthenticator auth, GracefulShutdown drain, long maxBodyBytes, long budgetBytes,
+                            long readTimeoutMs) {
+        this.auth = auth;
+        this.drain = drain;
+        this.maxBodyBytes = maxBodyBytes;
+        this.budgetBytes = Math.max(budgetBytes, maxBodyBytes);
+        this.readTimeoutMs = readTimeoutMs;
+        this.readTimeoutBody = ErrorResponder.body(new GatewayException(408, "invalid_request_error", null,
+                "request_timeout", "The request body did not arrive within " + readTimeoutMs + " ms."));
+    }
+
+    /** A path that needs no key (besides liveness and readiness), e.g. a public {@code /metrics}. */
+    public void addPublicPath(String path) {
+        publicPaths.add(path);
+    }
+
+    /** Bytes of request bodies currently reserved (received or being served). */
+    public long bodyBytesInFlight() {
+        return reserved.get();
+    }
+
+    /** The root-router handler. */
+    public void handle(RoutingContext rc) {
+        HttpServerRequest request = rc.request();
+        String path = rc.normalizedPath();
+        boolean isPublic = publicPaths.contains(path);
+        if (drain.draining() && !path.equals("/health/liveliness") && !path.equals("/health/liveness")) {
+            // readiness turns false at once: load balancers stop sending here
+            reject(rc, new GatewayException(503, "api_error", null, "shutting_down",
+                    "The gateway is shutting down; retry on another instance.", 1), true);
+            return;
+        }
+        if (isPublic || !auth.enabled()) {
+            admit(rc);
+            return;
+        }
+        var pending = auth.authenticate(request.getHeader("Authorization"), request.getHeader("api-key"))
+                .toCompletableFuture();
+        if (pending.isDone()) {
+            authenticated(rc, pending.handle((p, e) -> e).join());
+            return;
+        }
+        // the key store must be asked: hold the body until it answers, then continue on this request's context
+        request.pause();
+        Context context = Vertx.currentContext();
+        pending.whenComplete((p, e) -> context.runOnContext(v -> authenticated(rc, e)));
+    }
+
+    private void authenticated(RoutingContext rc, Throwable failure) {
+        if (failure == null) {
+            admit(rc);
+            return;
+        }
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause()
+                : failure;
+        GatewayException e = cause instanceof GatewayException g ? g : GatewayException.unauthorized(
+                "The API key could not be verified.");
+        HttpServerRequest request = rc.request();
+        long declared = declaredLength(request);
+        if (request.isEnded() || declared == 0) {
+            reject(rc, e, false);
+        } else if (declared > 0 && declared <= DISCARD_LIMIT && !"100-continue".equalsIgnoreCase(
+                request.getHeader("Expect"))) {
+            // read and drop a small body so that the client gets its answer on a clean connection
+            long timer = rc.vertx().setTimer(readTimeoutMs, id -> reject(rc, e, true));
+            request.handler(b -> { }).endHandler(v -> {
+                rc.vertx().cancelTimer(timer);
+                reject(rc, e, false);
+            });
+            request.resume();
+        } else {
+            reject(rc, e, true);
+        }
+    }
+
+    /** Authenticated (or public): size, budget, read timeout, then on to platform-http. */
+    private void admit(RoutingContext rc) {
+        HttpServerRequest request = rc.request();
+        long declared = declaredLength(request);
+        if (declared > maxBodyBytes) {
+            reject(rc, GatewayException.tooLarge(maxBodyBytes), true);
+            return;
+        }
+        long need = request.isEnded() ? 0 : declared >= 0 ? declared : maxBodyBytes;
+        if (need > 0 && !reserve(need)) {
+            reject(rc, new GatewayException(503, "api_error", null, "server_overloaded",
+                    "The gateway is receiving too many request bodies at once; retry in a moment.", 1), true);
+            return;
+        }
+        drain.started();
+        rc.addEndHandler(done -> {
+            drain.ended();
+            if (need > 0) {
+                reserved.addAndGet(-need);
+            }
+        });
+        if (!request.isEnded()) {
+            long timer = rc.vertx().setTimer(readTimeoutMs, id -> {
+                if (!request.isEnded() && !rc.response().ended() && !rc.response().closed()) {
+                    send(rc.response().setStatusCode(408), readTimeoutBody, request, true);
+                }
+            });
+            rc.addEndHandler(done -> rc.vertx().cancelTimer(timer));
+        }
+        rc.next();
+    }
+
+    private boolean reserve(long bytes) {
+        while (true) {
+            long now = reserved.get();
+            if (now + bytes > budgetBytes) {
+                return false;
+            }
+            if (reserved.compareAndSet(now, now + bytes)) {
+                return true;
+            }
+        }
+    }
+
+    /** Content-Length, 0 for a request without a body, -1 when chunked. */
+    private static long declaredLength(HttpServerRequest request) {
+        String cl = request.getHeader("Content-Length");
+        if (cl != null) {
+            try {
+                return Math.max(0, Long.parseLong(cl.trim()));
+            } catch (NumberFormatException e) {
+                return -1;
+            }
+        }
+        return request.headers().contains("Transfer-Encoding") ? -1 : 0;
+    }
+
+    private static void reject(RoutingContext rc, GatewayException e, boolean close) {
+        HttpServerResponse response = rc.response();
+        if (response.ended() || response.closed()) {
+            return;
+        }
+        response.setStatusCode(e.status());
+        if (e.retryAfterSeconds() != null) {
+            response.putHeader("Retry-After", String.valueOf(e.retryAfterSeconds()));
+        }
+        if (e.status() == 401) {
+            response.putHeader("WWW-Authenticate", "Bearer");
+        }
+        send(response, ErrorResponder.body(e), rc.request(), close);
+    }
+
+    /**
+     * Ends the response with {@code body}; with {@code close}, stops the client's upload: HTTP/1.x by closing the
+     * connection ({@code Connection: close}); on HTTP/2, where closing would end every other stream of the
+     * connection, the rest of this stream's body is read and dropped (no buffering).
+     */
+    private static void send(HttpServerResponse response, byte[] body, HttpServerRequest request, boolean close) {
+        boolean http2 = request != null && request.version() == io.vertx.core.http.HttpVersion.HTTP_2;
+        response.putHeader("Content-Type", "application/json");
+        if (close && !http2) {
+            response.putHeader("Connection", "close");
+        }
+        if (close && http2 && !request.isEnded()) {
+            request.handler(b -> { });
+            request.resume();
+        }
+        response.end(Buffer.buffer(body)).onComplete(done -> {
+            if (close && !http2) {
+                response.close();
+            }
+        });
+    }
+}
