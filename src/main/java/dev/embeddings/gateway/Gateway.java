@@ -117,6 +117,7 @@ public final class Gateway {
             main.addOverrideProperty("camel.main.routesReloadEnabled", String.valueOf(options.reload()));
         }
         options.properties().forEach(main::addOverrideProperty);
+        applyLogLevels(options.properties());
 
         main.bind("gatewayConfig", config);
         main.bind("modelRegistry", registry);
@@ -169,6 +170,24 @@ public final class Gateway {
                 shutdown.drain();
             }
         });
+    }
+
+    /**
+     * {@code --log-level} ({@code gateway.logLevel}): every logger at that level; {@code --detailed_debug}
+     * ({@code gateway.logLevel.dev.embeddings}): the gateway's loggers at DEBUG. Whatever the level, log lines pass
+     * the {@link Redactor} (RedactingLogEventFactory).
+     */
+    private static void applyLogLevels(Map<String, String> props) {
+        String all = props.get("gateway.logLevel");
+        if (all != null) {
+            org.apache.logging.log4j.core.config.Configurator.setAllLevels(
+                    org.apache.logging.log4j.LogManager.ROOT_LOGGER_NAME, org.apache.logging.log4j.Level.valueOf(all));
+        }
+        String gateway = props.get("gateway.logLevel.dev.embeddings");
+        if (gateway != null) {
+            org.apache.logging.log4j.core.config.Configurator.setLevel("dev.embeddings",
+                    org.apache.logging.log4j.Level.valueOf(gateway));
+        }
     }
 
     /**

@@ -8,7 +8,9 @@ import java.util.Map;
  * Command-line options, named like the LiteLLM proxy's:
  * {@code --config FILE} (default config/config.yaml), {@code --port N} (4000), {@code --host H} (0.0.0.0),
  * {@code --routes DIR} (routes), {@code --no-reload}, {@code --max-body-size BYTES},
- * {@code --kafka-bootstrap HOST:PORT} (turns the Kafka pipeline on against that broker), {@code --help}.
+ * {@code --kafka-bootstrap HOST:PORT} (turns the Kafka pipeline on against that broker), {@code --log-level LEVEL}
+ * (every logger, Camel's, Vert.x's and the HTTP clients' included, at LEVEL; secrets stay redacted),
+ * {@code --detailed_debug} (LiteLLM's flag: the gateway's own loggers at DEBUG), {@code --help}.
  * Any other {@code --name=value} pair whose name contains a dot is passed to Camel Main as a property override.
  *
  * @param config     the LiteLLM-style config.yaml
@@ -24,6 +26,7 @@ public record GatewayOptions(Path config, Path routes, String host, Integer port
 
     public static final String USAGE = "usage: java -jar embeddings-gateway.jar [--config FILE] [--port N] "
             + "[--host ADDR] [--routes DIR] [--no-reload] [--max-body-size BYTES] [--kafka-bootstrap HOST:PORT] "
+            + "[--log-level TRACE|DEBUG|INFO|WARN|ERROR] [--detailed_debug] "
             + "[--name.of.property=value]";
 
     /** Parses args; throws IllegalArgumentException with a one-line message for an unknown or incomplete flag. */
@@ -46,8 +49,11 @@ public record GatewayOptions(Path config, Path routes, String host, Integer port
             switch (a) {
                 case "--help", "-h" -> help = true;
                 case "--no-reload" -> reload = false;
+                // LiteLLM's flag: DEBUG for the gateway's own loggers (secrets stay redacted)
+                case "--detailed_debug" -> props.put("gateway.logLevel.dev.embeddings", "DEBUG");
                 case "--reload" -> reload = true;
-                case "--config", "--port", "--host", "--routes", "--max-body-size", "--kafka-bootstrap" -> {
+                case "--config", "--port", "--host", "--routes", "--max-body-size", "--kafka-bootstrap",
+                     "--log-level" -> {
                     if (value == null) {
                         if (i + 1 >= args.length) {
                             throw new IllegalArgumentException("option " + a + " needs a value");
@@ -59,6 +65,7 @@ public record GatewayOptions(Path config, Path routes, String host, Integer port
                         case "--routes" -> routes = Path.of(value);
                         case "--host" -> host = value;
                         case "--port" -> port = number(a, value, 0, 65535);
+                        case "--log-level" -> props.put("gateway.logLevel", level(value));
                         case "--kafka-bootstrap" -> {
                             props.put("gateway.kafka.enabled", "true");
                             props.put("gateway.kafka.bootstrap", value);
@@ -77,6 +84,14 @@ public record GatewayOptions(Path config, Path routes, String host, Integer port
             }
         }
         return new GatewayOptions(config, routes, host, port, reload, props, help);
+    }
+
+    private static String level(String v) {
+        String l = v.trim().toUpperCase(java.util.Locale.ROOT);
+        if (!java.util.Set.of("OFF", "ERROR", "WARN", "INFO", "DEBUG", "TRACE", "ALL").contains(l)) {
+            throw new IllegalArgumentException("option --log-level must be one of ERROR, WARN, INFO, DEBUG, TRACE");
+        }
+        return l;
     }
 
     private static int number(String flag, String v, int min, int max) {

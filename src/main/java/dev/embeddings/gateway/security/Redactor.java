@@ -80,12 +80,20 @@ public final class Redactor {
     private Redactor() {
     }
 
-    /** Registers a secret to be masked verbatim everywhere; null, blank and very short values are ignored. */
+    /**
+     * Registers a secret to be masked verbatim everywhere, as it is and percent-encoded (as it appears in URLs);
+     * null, blank and very short values are ignored.
+     */
     public static void addSecret(String secret) {
         if (secret == null) {
             return;
         }
         String s = secret.strip();
+        add(s);
+        add(java.net.URLEncoder.encode(s, java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    private static void add(String s) {
         if (s.length() < MIN_SECRET_LENGTH || SECRETS.contains(s)) {
             return;
         }
@@ -94,11 +102,6 @@ public final class Redactor {
                 SECRETS.add(s);
                 SECRETS.sort(Comparator.comparingInt(String::length).reversed());
             }
-        }
-        // a secret also shows up percent-encoded in URLs and JSON-escaped in bodies
-        String encoded = java.net.URLEncoder.encode(s, java.nio.charset.StandardCharsets.UTF_8);
-        if (!encoded.equals(s)) {
-            addSecret(encoded);
         }
     }
 
