@@ -171,7 +171,8 @@ public abstract class ProviderAdapter {
 
     /** The mapped error for a non-2xx upstream answer; adapters may override for provider specifics. */
     protected GatewayException upstreamError(Exchange exchange, int status, byte[] body, String retryAfter) {
-        return UpstreamErrors.fromStatus(displayName(), call(exchange).deployment(), status, body, retryAfter);
+        return UpstreamErrors.fromStatus(displayName(), call(exchange).deployment(), status, body,
+                exchange.getMessage().getHeader(Exchange.CONTENT_TYPE, String.class), retryAfter);
     }
 
     /**

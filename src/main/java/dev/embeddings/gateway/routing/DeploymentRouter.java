@@ -6,6 +6,7 @@ import dev.embeddings.gateway.openai.EmbeddingRequest;
 import dev.embeddings.gateway.openai.ErrorResponder;
 import dev.embeddings.gateway.openai.GatewayException;
 import dev.embeddings.gateway.provider.EmbeddingCall;
+import dev.embeddings.gateway.provider.UpstreamErrors;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
@@ -31,8 +32,9 @@ import java.util.concurrent.TimeUnit;
  *       {@code x-gateway-model-group}.</li>
  *   <li>{@link #failed}: retryable failures (429, 408/504 timeouts, 5xx, connection errors) are retried up to
  *       {@code num_retries} with exponential back-off plus jitter (at least Retry-After, at most 30 s), then the
- *       fallback groups are tried; 400 (incl. context length), 401, 403, 404 end the request at once, except that
- *       an upstream's 401/403/404 (a deployment problem) may still fall back. An attempt that met a provider route
+ *       fallback groups are tried; 400 (incl. context length) ends the request at once, and an upstream's 401/403/404
+ *       (a deployment problem: 502 upstream_authentication_error / upstream_permission_denied, 404) is not retried
+ *       but may still fall back. An attempt that met a provider route
  *       being reloaded (503 {@code routes_reloading}) runs again on the {@link ReloadReplay} schedule,
  *       without counting as a retry or against the deployment, then ends the request with that 503. Nothing runs
  *       past the deadline.</li>
@@ -286,13 +288,17 @@ public final class DeploymentRouter {
     static boolean isRetryable(GatewayException g) {
         int s = g.status();
         return s == 429 && !"no_deployments_available".equals(g.code()) || s == 408
-                || (s >= 500 && s != 501 && !"internal_error".equals(g.code()));
+                || (s >= 500 && s != 501 && !"internal_error".equals(g.code()) && !isDeploymentProblem(g));
     }
 
-    /** An upstream's 401/403/404 says the deployment is misconfigured: another group may still serve. */
+    /**
+     * An upstream's 401/403/404 (codes {@code upstream_authentication_error}, {@code upstream_permission_denied},
+     * {@code upstream_not_found}) says the deployment is misconfigured: retrying it is pointless, but another group
+     * may still serve.
+     */
     static boolean isDeploymentProblem(GatewayException g) {
-        return (g.status() == 401 || g.status() == 403 || g.status() == 404) && g.code() != null
-                && g.code().startsWith("upstream_");
+        return UpstreamErrors.UPSTREAM_AUTHENTICATION.equals(g.code()) || UpstreamErrors.UPSTREAM_PERMISSION.equals(
+                g.code()) || UpstreamErrors.UPSTREAM_NOT_FOUND.equals(g.code());
     }
 
     /** base × 2^(n-1) with ±50% jitter, at least {@code retry_after} and the upstream's Retry-After (≤ 30 s). */

@@ -193,10 +193,71 @@ class ResilienceTest {
             upstream.resetAll();
             failWith("flaky", fault);
             Outcome o = call("flaky", "1");
-            assertTrue(o.response().statusCode() == 400 || o.response().statusCode() == 401
+            assertTrue(o.response().statusCode() == 400 || o.response().statusCode() == 502
                     || o.response().statusCode() == 404, o.response().body());
             assertEquals(1, attempts("flaky"), "never retried: " + o.response().body());
         }
+    }
+
+    @Test
+    void aContextLengthErrorSentWithA5xxIsA400AttemptedOnce() throws Exception {
+        // some OpenAI-compatible servers (vLLM, LocalAI behind a proxy) report it as a server error
+        failWith("flaky", aResponse().withStatus(500).withHeader("Content-Type", "application/json")
+                .withBody("{\"error\":{\"message\":\"This model's maximum context length is 512 tokens. However, "
+                        + "you requested 2051 tokens in the messages.\",\"type\":\"BadRequestError\"}}"));
+        Outcome o = call("flaky", "1");
+        assertEquals(400, o.response().statusCode(), o.response().body());
+        JsonNode e = json(o.response()).get("error");
+        assertEquals("context_length_exceeded", e.get("code").asText());
+        assertEquals("input", e.get("param").asText());
+        assertEquals(1, attempts("flaky"), "never retried");
+    }
+
+    @Test
+    void aNonJsonErrorPageIsSummarisedNeverEchoed() throws Exception {
+        String page = "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1>"
+                + "</center><hr><center>nginx/1.25.3 internal-host-10-0-3-17</center></body></html>";
+        failWith("flaky", aResponse().withStatus(502).withHeader("Content-Type", "text/html; charset=utf-8")
+                .withBody(page));
+        Outcome o = call("flaky", "1");
+        assertEquals(502, o.response().statusCode(), o.response().body());
+        String message = json(o.response()).get("error").get("message").asText();
+        assertEquals("Azure OpenAI upstream returned HTTP 502: a non-JSON answer (text/html, " + page.length()
+                + " bytes)", message);
+        assertTrue(!o.response().body().contains("nginx") && !o.response().body().contains("<"), o.response().body());
+        // a plain-text one gets a short excerpt
+        upstream.resetAll();
+        failWith("flaky", aResponse().withStatus(503).withHeader("Content-Type", "text/plain")
+                .withBody("upstream connect error or disconnect/reset before headers. reset reason: overflow"
+                        + " ".repeat(50) + "x".repeat(500)));
+        String plain = json(call("flaky", "1").response()).get("error").get("message").asText();
+        assertTrue(plain.startsWith("Azure OpenAI upstream returned HTTP 503: a non-JSON answer (text/plain, "), plain);
+        assertTrue(plain.contains(": upstream connect error or disconnect/reset before headers."), plain);
+        assertTrue(plain.length() < 250 && plain.endsWith("…"), plain);
+    }
+
+    @Test
+    void upstreamCredentialFailuresAre502NotRetriedAndMayFallBack() throws Exception {
+        for (int status : new int[]{401, 403}) {
+            upstream.resetAll();
+            failWith("flaky", aResponse().withStatus(status).withBody("{\"error\":{\"message\":\"Access denied "
+                    + "due to invalid subscription key.\"}}"));
+            Outcome o = call("flaky", "1");
+            assertEquals(502, o.response().statusCode(), o.response().body());
+            assertEquals("api_error", json(o.response()).get("error").get("type").asText());
+            assertEquals(status == 401 ? "upstream_authentication_error" : "upstream_permission_denied",
+                    json(o.response()).get("error").get("code").asText());
+            assertEquals(1, attempts("flaky"), "retrying the same credentials is pointless");
+        }
+        // a group with a fallback: the other group serves
+        upstream.resetAll();
+        failWith("primary", aResponse().withStatus(401));
+        echo("secondary", 0);
+        Outcome o = call("primary", "5");
+        assertEquals(200, o.response().statusCode(), o.response().body());
+        assertEquals("secondary", o.response().headers().firstValue("x-gateway-model-group").orElse(null));
+        assertEquals(5f, vectors(json(o.response()))[0][0], 0f);
+        assertEquals(1, attempts("primary"));
     }
 
     @Test

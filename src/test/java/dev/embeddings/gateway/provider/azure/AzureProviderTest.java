@@ -180,8 +180,9 @@ class AzureProviderTest {
     @ParameterizedTest(name = "upstream {0} -> {1}")
     @CsvSource({
             "400, 400, invalid_request_error, upstream_bad_request",
-            "401, 401, authentication_error, upstream_authentication_error",
-            "403, 403, permission_error, upstream_permission_denied",
+            // the gateway's own credentials for the provider failed: not the client's key (that is a 401)
+            "401, 502, api_error, upstream_authentication_error",
+            "403, 502, api_error, upstream_permission_denied",
             "404, 404, invalid_request_error, upstream_not_found",
             "422, 400, invalid_request_error, upstream_bad_request",
             "500, 502, api_error, upstream_error",

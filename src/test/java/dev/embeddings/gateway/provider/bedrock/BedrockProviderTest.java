@@ -396,7 +396,7 @@ class BedrockProviderTest {
     @CsvSource({
             "400, ValidationException, error-validation.json, 400, invalid_request_error, upstream_bad_request",
             "400, ValidationException, error-too-many-tokens.json, 400, invalid_request_error, context_length_exceeded",
-            "403, AccessDeniedException, error-access-denied.json, 403, permission_error, upstream_permission_denied",
+            "403, AccessDeniedException, error-access-denied.json, 502, api_error, upstream_permission_denied",
             "404, ResourceNotFoundException, error-not-found.json, 404, invalid_request_error, upstream_not_found",
             "429, ThrottlingException, error-throttling.json, 429, rate_limit_error, rate_limit_exceeded",
             "408, ModelTimeoutException, error-model-timeout.json, 504, timeout, upstream_timeout",

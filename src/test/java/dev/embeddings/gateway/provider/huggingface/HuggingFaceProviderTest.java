@@ -324,7 +324,7 @@ class HuggingFaceProviderTest {
 
     @ParameterizedTest(name = "upstream {0} -> {1}")
     @CsvSource({
-            "401, 401, authentication_error, upstream_authentication_error, error-401.json",
+            "401, 502, api_error, upstream_authentication_error, error-401.json",
             "429, 429, rate_limit_error, rate_limit_exceeded, tei-error-overloaded-429.json",
             "404, 404, invalid_request_error, upstream_not_found, error-401.json",
             "500, 502, api_error, upstream_error, error-401.json",
@@ -347,7 +347,7 @@ class HuggingFaceProviderTest {
     void aKeyEchoedInAnUpstreamErrorIsRedacted() throws Exception {
         answer("/embed", 401, "{\"error\":\"token " + KEY + " is not valid\"}");
         HttpResponse<String> r = gw.post("/v1/embeddings", "{\"model\":\"bge\",\"input\":\"x\"}");
-        assertEquals(401, r.statusCode(), r.body());
+        assertEquals(502, r.statusCode(), r.body());
         assertFalse(r.body().contains(KEY), r.body());
         assertTrue(r.body().contains("[redacted]"), r.body());
     }
