@@ -71,6 +71,7 @@ public final class Gateway {
     private final LocalAdapter localAdapter = new LocalAdapter();
     private final Map<Provider, ProviderAdapter> adapters = new EnumMap<>(Provider.class);
     private final KeyAuthenticator auth;
+    private final RequestParser requestParser = new RequestParser();
     private final GracefulShutdown shutdown;
 
     private Gateway(GatewayOptions options, GatewayConfig config, Map<Provider, ProviderAdapter> adapters) {
@@ -129,7 +130,7 @@ public final class Gateway {
         main.addInitialProperty("gateway.requestDeadlineMs", String.valueOf(routerSettings.deadlineMs()));
         main.bind("auth", auth);
         main.bind("gracefulShutdown", shutdown);
-        main.bind("requestParser", new RequestParser());
+        main.bind("requestParser", requestParser);
         main.bind("requestId", new RequestId());
         main.bind("normalizer", new ResponseNormalizer());
         main.bind("errorResponder", new ErrorResponder());
@@ -146,6 +147,7 @@ public final class Gateway {
                 }
                 startProviders(m.getCamelContext());
                 bindVertxOptions(m.getCamelContext());
+                requestParser.setLimits(inputLimits(m.getCamelContext()));
                 shutdown.setDrainMs(Long.parseLong(m.getCamelContext().getPropertiesComponent()
                         .resolveProperty("gateway.drainTimeoutMs").orElse(String.valueOf(GracefulShutdown.DEFAULT_DRAIN_MS))));
                 try {
@@ -441,6 +443,18 @@ public final class Gateway {
         RequestAdmission admission = new RequestAdmission(auth, shutdown, maxBody, budget, timeoutMs);
         ctx.getRegistry().bind("requestAdmission", admission);
         root.route().order(Integer.MIN_VALUE).handler(admission::handle);
+    }
+
+    /** The input limits of the properties {@code gateway.maxInputChars} etc., defaults from RequestParser.Limits. */
+    private static RequestParser.Limits inputLimits(CamelContext ctx) {
+        var props = ctx.getPropertiesComponent();
+        RequestParser.Limits d = RequestParser.Limits.DEFAULT;
+        return new RequestParser.Limits(
+                Integer.parseInt(props.resolveProperty("gateway.maxInputChars").orElse(String.valueOf(d.maxInputChars()))),
+                Long.parseLong(props.resolveProperty("gateway.maxRequestChars").orElse(String.valueOf(d.maxRequestChars()))),
+                Integer.parseInt(props.resolveProperty("gateway.maxInputTokens").orElse(String.valueOf(d.maxInputTokens()))),
+                Long.parseLong(props.resolveProperty("gateway.maxRequestTokens")
+                        .orElse(String.valueOf(d.maxRequestTokens()))));
     }
 
     /** A quarter of the maximum heap, at most 256 MiB. */

@@ -23,7 +23,14 @@ import java.util.Set;
  * {@code user} (string). A JSON {@code null} counts as omitted.
  *
  * <p>Throws {@link GatewayException} 400 with the offending {@code param} for anything else, and for body fields
- * that would retarget the upstream ({@code api_base}, {@code api_key}, {@code aws_*} ...), which are never used.
+ * that would retarget the upstream or carry credentials ({@code api_base}, {@code api_key}, {@code aws_*} ...) at
+ * any depth of the body (e.g. {@code metadata.api_base}), which are never used: the client learns that its request
+ * is not what it thought. Other unknown top-level fields are accepted and kept as {@code extras}, which adapters
+ * forward only from their own allow-lists (as OpenAI-compatible servers drop what they do not know).
+ *
+ * <p>Input limits ({@link Limits}), checked before any upstream call: characters per text input, token ids per
+ * token-id input, and the totals per request. Over a limit is a 400 on {@code input} with code
+ * {@code input_too_long} naming the index.
  */
 public final class RequestParser {
 
@@ -41,6 +48,33 @@ public final class RequestParser {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private final JsonFactory factory;
+    private volatile Limits limits = Limits.DEFAULT;
+
+    /**
+     * Bounds on what one request may ask to embed (the gateway's own, before any provider's).
+     *
+     * @param maxInputChars    characters (UTF-16 units) of one text input ({@code gateway.maxInputChars})
+     * @param maxRequestChars  characters of all text inputs of a request ({@code gateway.maxRequestChars})
+     * @param maxInputTokens   token ids of one token-id input ({@code gateway.maxInputTokens})
+     * @param maxRequestTokens token ids of all token-id inputs of a request ({@code gateway.maxRequestTokens})
+     */
+    public record Limits(int maxInputChars, long maxRequestChars, int maxInputTokens, long maxRequestTokens) {
+        /**
+         * Defaults that fit the largest real embedding models: 512 Ki characters per input (Cohere embed-v4 reads
+         * 128k tokens), 2 Mi characters per request, 128 Ki token ids per input and 512 Ki per request (OpenAI
+         * caps a request at 300k tokens).
+         */
+        public static final Limits DEFAULT = new Limits(512 * 1024, 2L * 1024 * 1024, 128 * 1024, 512L * 1024);
+    }
+
+    /** Replaces the input limits (from the gateway's properties at start). */
+    public void setLimits(Limits limits) {
+        this.limits = limits;
+    }
+
+    public Limits limits() {
+        return limits;
+    }
 
     public RequestParser() {
         factory = JsonFactory.builder()
@@ -83,6 +117,7 @@ public final class RequestParser {
             checkCount(checked.size());
             checked.add(text(t, texts.size() == 1 ? -1 : checked.size()));
         }
+        checkLimits(checked, null, checked.size() == 1);
         return new EmbeddingRequest(model, List.copyOf(checked), null, EncodingFormat.FLOAT, null, null, Map.of());
     }
 
@@ -170,11 +205,11 @@ public final class RequestParser {
                 case "user" -> user = optionalString(p, v, "user");
                 default -> {
                     String lower = name.toLowerCase(Locale.ROOT);
-                    if (RETARGETING.contains(lower) || lower.startsWith("aws_") || lower.startsWith("vertex_")) {
-                        throw GatewayException.invalid(name, "The field '" + name + "' is not accepted: upstream "
-                                + "endpoints and credentials come only from the gateway's configuration.");
+                    if (isRetargeting(lower)) {
+                        throw retargeting(name);
                     }
                     JsonNode node = MAPPER.readTree(p);
+                    rejectNestedRetargeting(node, name);
                     if (!CONTROL.contains(lower) && node != null && !node.isNull()) {
                         extras.put(name, node);
                     }
@@ -196,15 +231,93 @@ public final class RequestParser {
         if (!inputSeen) {
             throw GatewayException.invalid("input", "You must provide an input parameter.");
         }
+        checkLimits(input.texts, input.tokens, input.single);
         return new EmbeddingRequest(model, input.texts, input.tokens, format, dimensions, user, Map.copyOf(extras));
     }
 
-    private record Input(List<String> texts, List<int[]> tokens) {
+    private static boolean isRetargeting(String lowerName) {
+        return RETARGETING.contains(lowerName) || lowerName.startsWith("aws_") || lowerName.startsWith("vertex_");
+    }
+
+    private static GatewayException retargeting(String path) {
+        String shown = path.length() > 100 ? path.substring(0, 100) + "…" : path;
+        return GatewayException.invalid(shown, "The field '" + shown + "' is not accepted: upstream endpoints and "
+                + "credentials come only from the gateway's configuration.");
+    }
+
+    /** Throws 400 naming the path (e.g. {@code metadata.api_base}) of a retargeting field below {@code node}. */
+    private static void rejectNestedRetargeting(JsonNode node, String path) {
+        if (node == null) {
+            return;
+        }
+        if (node.isObject()) {
+            var fields = node.fields();
+            while (fields.hasNext()) {
+                var f = fields.next();
+                String p = path + "." + f.getKey();
+                if (isRetargeting(f.getKey().toLowerCase(Locale.ROOT))) {
+                    throw retargeting(p);
+                }
+                rejectNestedRetargeting(f.getValue(), p);
+            }
+        } else if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                rejectNestedRetargeting(node.get(i), path + "[" + i + "]");
+            }
+        }
+    }
+
+    /** Throws 400 {@code input_too_long} when an input or the request is over {@link #limits}. */
+    private void checkLimits(List<String> texts, List<int[]> tokens, boolean single) {
+        Limits l = limits;
+        if (texts != null) {
+            long total = 0;
+            for (int i = 0; i < texts.size(); i++) {
+                int n = texts.get(i).length();
+                if (n > l.maxInputChars()) {
+                    throw tooLong(where(i, single) + " has " + n + " characters; the gateway accepts at most "
+                            + l.maxInputChars() + " per input (gateway.maxInputChars).");
+                }
+                total += n;
+            }
+            if (total > l.maxRequestChars()) {
+                throw tooLong("The inputs have " + total + " characters in all; the gateway accepts at most "
+                        + l.maxRequestChars() + " per request (gateway.maxRequestChars): send them in several "
+                        + "requests.");
+            }
+        } else if (tokens != null) {
+            long total = 0;
+            for (int i = 0; i < tokens.size(); i++) {
+                int n = tokens.get(i).length;
+                if (n > l.maxInputTokens()) {
+                    throw tooLong(where(i, single) + " has " + n + " token ids; the gateway accepts at most "
+                            + l.maxInputTokens() + " per input (gateway.maxInputTokens).");
+                }
+                total += n;
+            }
+            if (total > l.maxRequestTokens()) {
+                throw tooLong("The inputs have " + total + " token ids in all; the gateway accepts at most "
+                        + l.maxRequestTokens() + " per request (gateway.maxRequestTokens): send them in several "
+                        + "requests.");
+            }
+        }
+    }
+
+    private static String where(int index, boolean single) {
+        return single ? "input" : "input[" + index + "]";
+    }
+
+    private static GatewayException tooLong(String message) {
+        return GatewayException.invalid("input", "input_too_long", message);
+    }
+
+    /** The parsed {@code input}; {@code single} when it was one string or one token array (not a list). */
+    private record Input(List<String> texts, List<int[]> tokens, boolean single) {
     }
 
     private static Input input(JsonParser p, JsonToken v) throws IOException {
         if (v == JsonToken.VALUE_STRING) {
-            return new Input(List.of(text(p.getText(), -1)), null);
+            return new Input(List.of(text(p.getText(), -1)), null, true);
         }
         if (v != JsonToken.START_ARRAY) {
             throw badInput();
@@ -222,11 +335,11 @@ public final class RequestParser {
                 checkCount(texts.size());
                 texts.add(text(p.getText(), texts.size()));
             }
-            return new Input(texts, null);
+            return new Input(texts, null, false);
         }
         if (first == JsonToken.VALUE_NUMBER_INT) {
             int[] ids = tokenArray(p, first, -1);
-            return new Input(null, List.<int[]>of(ids));
+            return new Input(null, List.<int[]>of(ids), true);
         }
         if (first == JsonToken.START_ARRAY) {
             List<int[]> all = new ArrayList<>();
@@ -244,7 +357,7 @@ public final class RequestParser {
                 }
                 all.add(tokenArray(p, f, all.size()));
             }
-            return new Input(null, all);
+            return new Input(null, all, false);
         }
         throw badInput();
     }
