@@ -195,6 +195,10 @@ public final class RequestAdmission {
         if (response.ended() || response.closed()) {
             return;
         }
+        if (close && rc.request().version() != io.vertx.core.http.HttpVersion.HTTP_2) {
+            // stop reading the socket now: the rest of the body is never read, not even to be dropped
+            rc.request().pause();
+        }
         response.setStatusCode(e.status());
         if (e.retryAfterSeconds() != null) {
             response.putHeader("Retry-After", String.valueOf(e.retryAfterSeconds()));
