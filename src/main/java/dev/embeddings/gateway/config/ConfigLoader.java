@@ -38,9 +38,10 @@ public final class ConfigLoader {
     private static final String ENV_PREFIX = "os.environ/";
     private static final Set<String> KNOWN_TOP = Set.of("model_list", "general_settings", "litellm_settings",
             "router_settings");
-    /** litellm_settings / router_settings keys that the gateway implements (see RouterSettings). */
+    /** litellm_settings / router_settings keys that the gateway implements (RouterSettings, CacheSettings, VectorSpaces). */
     private static final Set<String> IMPLEMENTED = Set.of("routing_strategy", "num_retries", "retry_after",
-            "fallbacks", "allowed_fails", "cooldown_time", "timeout", "request_timeout");
+            "fallbacks", "allowed_fails", "cooldown_time", "timeout", "request_timeout", "cache", "cache_params",
+            "allow_cross_space_fallback");
     /** Entry-level keys that are not litellm_params when an entry has no litellm_params block. */
     private static final Set<String> ENTRY_KEYS = Set.of("model_name", "model_info", "litellm_params");
 
