@@ -46,7 +46,7 @@ public final class RedisServer implements AutoCloseable {
     }
 
     /**
-     * Starts a server on a free loopback port and waits until it answers PING (at most 10 s). {@code extraArgs} are
+     * Starts a server on a free loopback port and waits until it is ready (at most 10 s). {@code extraArgs} are
      * redis-server options, e.g. {@code "--requirepass", "secret"} or {@code "--cluster-enabled", "yes"}.
      * Throws IllegalStateException when the binary is missing or the server does not come up.
      */
@@ -121,7 +121,7 @@ public final class RedisServer implements AutoCloseable {
         }
     }
 
-    /** Starts the server again on the same port (empty: nothing is persisted) and waits until it answers PING. */
+    /** Starts the server again on the same port (empty: nothing is persisted) and waits until it is ready. */
     public void restart() throws IOException {
         kill();
         launch();

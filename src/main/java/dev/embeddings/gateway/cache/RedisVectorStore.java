@@ -56,6 +56,7 @@ public final class RedisVectorStore implements VectorStore {
 
     private static final Logger LOG = LoggerFactory.getLogger(RedisVectorStore.class);
     static final long PROBE_MS = 500;
+    static final long CONNECT_TIMEOUT_MS = 2000;
     /** Commands queued on the connection at most (a slow Redis cannot make stores pile up in memory). */
     static final int MAX_QUEUED = 4096;
     private static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
@@ -84,7 +85,7 @@ public final class RedisVectorStore implements VectorStore {
                         TimeUnit.MILLISECONDS))
                 .build();
         Duration timeout = Duration.ofMillis(settings.timeoutMs());
-        SocketOptions socket = SocketOptions.builder().connectTimeout(Duration.ofMillis(Math.max(1000,
+        SocketOptions socket = SocketOptions.builder().connectTimeout(Duration.ofMillis(Math.max(CONNECT_TIMEOUT_MS,
                 settings.timeoutMs()))).keepAlive(true).build();
         SslOptions ssl = settings.caFile() == null ? SslOptions.create()
                 : SslOptions.builder().jdkSslProvider().trustManager(new File(settings.caFile())).build();
@@ -133,21 +134,19 @@ public final class RedisVectorStore implements VectorStore {
             u.setSsl(true);
             u.setVerifyPeer(settings.verifyPeer() ? SslVerifyMode.FULL : SslVerifyMode.NONE);
         }
-        u.setTimeout(Duration.ofMillis(settings.timeoutMs()));
+        // the connection's own handshake (TLS, AUTH, HELLO, cluster topology) may take longer than a command may:
+        // it runs in the background and never holds a request
+        u.setTimeout(Duration.ofMillis(Math.max(CONNECT_TIMEOUT_MS, settings.timeoutMs())));
         return u;
     }
 
     /** Connects (again) in the background; completes with the commands, or exceptionally. */
     private CompletionStage<Commands> connect() {
         CompletableFuture<Commands> f;
-        if (client instanceof RedisClient c) {
-            f = c.connectAsync(CODEC, uri(RedisURI.create(settings.url()))).toCompletableFuture()
-                    .thenApply((StatefulRedisConnection<String, byte[]> conn) ->
-                            new Commands(conn, conn.async(), conn.async()));
-        } else {
-            f = ((RedisClusterClient) client).connectAsync(CODEC)
-                    .thenApply((StatefulRedisClusterConnection<String, byte[]> conn) ->
-                            new Commands(conn, conn.async(), conn.async()));
+        try {
+            f = connectClient();
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
         }
         return f.thenApply(c -> {
             if (closed) {
@@ -157,6 +156,22 @@ public final class RedisVectorStore implements VectorStore {
             }
             return c;
         });
+    }
+
+    private CompletableFuture<Commands> connectClient() {
+        CompletableFuture<Commands> f;
+        if (client instanceof RedisClient c) {
+            f = c.connectAsync(CODEC, uri(RedisURI.create(settings.url()))).toCompletableFuture()
+                    .thenApply((StatefulRedisConnection<String, byte[]> conn) ->
+                            new Commands(conn, conn.async(), conn.async()));
+        } else {
+            // the cluster client connects only once it knows the topology
+            RedisClusterClient c = (RedisClusterClient) client;
+            f = c.refreshPartitionsAsync().toCompletableFuture().thenCompose(v -> c.connectAsync(CODEC))
+                    .thenApply((StatefulRedisClusterConnection<String, byte[]> conn) ->
+                            new Commands(conn, conn.async(), conn.async()));
+        }
+        return f;
     }
 
     @Override
