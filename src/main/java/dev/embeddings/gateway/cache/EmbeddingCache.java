@@ -36,8 +36,9 @@ import java.util.function.Function;
  *       {@code <hits>/<inputs>} (cache on) and {@value VectorSpaces#HEADER} (always).</li>
  * </ul>
  * The cache reads only when every deployment that may serve the request (its group and fallbacks) is in one vector
- * space ({@link VectorSpaces#forRequest}); it stores under the space of the deployment that served. Hit, miss and
- * store error counts are plain methods ({@link #hits()}, {@link #misses()}, {@link #errors()}).
+ * space ({@link VectorSpaces#forRequest}); it stores under the space of the deployment that served. Hit, miss,
+ * store error and outage counts are plain methods ({@link #hits()}, {@link #misses()}, {@link #errors()},
+ * {@link #outages()}) for the metrics.
  */
 public final class EmbeddingCache implements AutoCloseable {
 
@@ -119,7 +120,7 @@ public final class EmbeddingCache implements AutoCloseable {
         if (store == null) {
             return;
         }
-        l.controls = CacheControls.of(request.controls().get("cache"),
+        l.controls = CacheControls.of(request.controls() == null ? null : request.controls().get("cache"),
                 exchange.getProperty(CACHE_CONTROL_PROPERTY, String.class));
         l.space = spaces.forRequest(request.model());
         int n = request.size();
@@ -253,6 +254,11 @@ public final class EmbeddingCache implements AutoCloseable {
     /** Failed or timed-out store commands since start (Redis); 0 for the local store. */
     public long errors() {
         return store == null ? 0 : store.errors();
+    }
+
+    /** Redis outages since start (each logged one WARN); 0 for the local store. */
+    public long outages() {
+        return store == null ? 0 : store.outages();
     }
 
     /** Whether the store serves now (false during a Redis outage, or when the cache is off). */

@@ -269,7 +269,7 @@ public final class RedisVectorStore implements VectorStore {
         return errors.sum();
     }
 
-    /** Outages since start (each logged one WARN). */
+    @Override
     public long outages() {
         return outages.sum();
     }

@@ -33,6 +33,11 @@ public interface VectorStore extends AutoCloseable {
     /** Whether the store is serving now (false during a Redis outage). */
     boolean available();
 
+    /** Outages since start, each logged as one WARN (0 for a store that cannot have one). */
+    default long outages() {
+        return 0;
+    }
+
     @Override
     void close();
 }

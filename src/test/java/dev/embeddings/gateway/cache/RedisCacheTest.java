@@ -158,6 +158,7 @@ class RedisCacheTest {
             }
             assertFalse(cache.storeAvailable());
             assertTrue(cache.errors() >= 1);
+            assertEquals(1, cache.outages());
             // normal latency: the median within 100 ms of the median with Redis up, none near a second
             long normalMedian = median(normal);
             long duringMedian = median(during);
@@ -177,6 +178,23 @@ class RedisCacheTest {
             String log = Files.readString(Path.of("target/test-logs/tests.log"));
             assertEquals(1, count(log, "Redis cache at redis://" + where + " is unavailable"), "one WARN per outage");
             assertEquals(1, count(log, "Redis cache at redis://" + where + " is back"));
+        }
+    }
+
+    @Test
+    void theGatewayStartsAndServesWhenRedisIsNotThere() throws Exception {
+        int nothing = GatewayHarness.freePort();
+        try (GatewayHarness gw = GatewayHarness.start(config("{type: redis, url: \"redis://127.0.0.1:" + nothing
+                + "\"}"), Map.of())) {
+            upstream.resetRequests();
+            for (int i = 0; i < 3; i++) {
+                HttpResponse<String> r = embed(gw, "{\"model\":\"echo\",\"input\":\"no redis\"}");
+                assertEquals("0/1", hits(r));
+                assertArrayEquals(CacheEcho.vector("echo", "no redis", null), vectors(json(r))[0]);
+            }
+            assertEquals(3, upstream.getAllServeEvents().size());
+            assertFalse(cache(gw).storeAvailable());
+            assertEquals(1, cache(gw).outages(), "one outage, however many probes failed");
         }
     }
 
