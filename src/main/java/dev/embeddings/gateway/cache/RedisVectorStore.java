@@ -80,6 +80,11 @@ public final class RedisVectorStore implements VectorStore {
     public RedisVectorStore(CacheSettings.Redis settings) {
         this.settings = settings;
         UpstreamErrors.addSecret(settings.password());
+        String userInfo = settings.url() == null ? null : java.net.URI.create(settings.url()).getUserInfo();
+        if (userInfo != null) {
+            // redis://password@host or redis://user:password@host
+            UpstreamErrors.addSecret(userInfo.substring(userInfo.indexOf(':') + 1));
+        }
         resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2)
                 .reconnectDelay(Delay.exponential(Duration.ofMillis(50), Duration.ofSeconds(1), 2,
                         TimeUnit.MILLISECONDS))
