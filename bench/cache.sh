@@ -6,7 +6,9 @@
 #   redis      63 inputs served by a redis-server (/usr/bin/redis-server, started here), 1 miss upstream
 # The miss is sent with "no-store", so it stays a miss on every request. Prints requests/s, p50/p99 and the
 # gateway's CPU ms per request (bench/LoadGen.java).
-# usage: bench/cache.sh [concurrency=4] [seconds=10]   (GATEWAY_JAVA_OPTS: extra JVM flags for both gateways)
+# usage: bench/cache.sh [concurrency=4] [seconds=10]
+#   ROUNDS=n repeats the four runs (the machine is shared: compare within a round); GATEWAY_JAVA_OPTS adds JVM
+#   flags to both gateways (e.g. a JFR recording)
 set -euo pipefail
 C=${1:-4}
 SECS=${2:-10}
@@ -84,7 +86,10 @@ for port in "$GW" "$GW2"; do
 done
 
 echo "64 inputs x 1536 dims, base64, upstream 20 ms; concurrency=$C seconds=$SECS (after 3 s warm-up); $(nproc) cores"
-echo -n "local, 63 hits + 1 miss: "; java bench/LoadGen.java "http://127.0.0.1:$GW/v1/embeddings" "$OUT/hit63.json" "$C" "$SECS" "$GATEWAY" "$MOCK"
-echo -n "local gateway, uncached: "; java bench/LoadGen.java "http://127.0.0.1:$GW/v1/embeddings" "$OUT/uncached.json" "$C" "$SECS" "$GATEWAY" "$MOCK"
-echo -n "redis, 63 hits + 1 miss: "; java bench/LoadGen.java "http://127.0.0.1:$GW2/v1/embeddings" "$OUT/hit63.json" "$C" "$SECS" "$GATEWAY2" "$MOCK"
-echo -n "redis gateway, uncached: "; java bench/LoadGen.java "http://127.0.0.1:$GW2/v1/embeddings" "$OUT/uncached.json" "$C" "$SECS" "$GATEWAY2" "$MOCK"
+for round in $(seq 1 "${ROUNDS:-1}"); do
+  [ "${ROUNDS:-1}" -gt 1 ] && echo "-- round $round"
+  echo -n "local, 63 hits + 1 miss: "; java bench/LoadGen.java "http://127.0.0.1:$GW/v1/embeddings" "$OUT/hit63.json" "$C" "$SECS" "$GATEWAY" "$MOCK"
+  echo -n "local gateway, uncached: "; java bench/LoadGen.java "http://127.0.0.1:$GW/v1/embeddings" "$OUT/uncached.json" "$C" "$SECS" "$GATEWAY" "$MOCK"
+  echo -n "redis, 63 hits + 1 miss: "; java bench/LoadGen.java "http://127.0.0.1:$GW2/v1/embeddings" "$OUT/hit63.json" "$C" "$SECS" "$GATEWAY2" "$MOCK"
+  echo -n "redis gateway, uncached: "; java bench/LoadGen.java "http://127.0.0.1:$GW2/v1/embeddings" "$OUT/uncached.json" "$C" "$SECS" "$GATEWAY2" "$MOCK"
+done

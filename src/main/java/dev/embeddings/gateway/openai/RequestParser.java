@@ -177,7 +177,11 @@ public final class RequestParser {
                     }
                     JsonNode node = MAPPER.readTree(p);
                     if (node != null && !node.isNull()) {
-                        (CONTROL.contains(lower) ? controls : extras).put(CONTROL.contains(lower) ? lower : name, node);
+                        if (CONTROL.contains(lower)) {
+                            controls.put(lower, node);
+                        } else {
+                            extras.put(name, node);
+                        }
                     }
                 }
             }
