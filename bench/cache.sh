@@ -5,7 +5,7 @@
 #   local      63 inputs served by the in-process store (Caffeine), 1 miss upstream
 #   redis      63 inputs served by a redis-server (/usr/bin/redis-server, started here), 1 miss upstream
 # The miss is sent with "no-store", so it stays a miss on every request. Prints requests/s, p50/p99 and the
-# gateway's CPU ms per request (bench/LoadGen.java).
+# gateway's CPU ms per request (bench/LoadGen.java), then the cost of the cache steps alone (bench/CacheSteps.java).
 # usage: bench/cache.sh [concurrency=4] [seconds=10]
 #   ROUNDS=n repeats the four runs (the machine is shared: compare within a round); GATEWAY_JAVA_OPTS adds JVM
 #   flags to both gateways (e.g. a JFR recording)
@@ -93,3 +93,5 @@ for round in $(seq 1 "${ROUNDS:-1}"); do
   echo -n "redis, 63 hits + 1 miss: "; java bench/LoadGen.java "http://127.0.0.1:$GW2/v1/embeddings" "$OUT/hit63.json" "$C" "$SECS" "$GATEWAY2" "$MOCK"
   echo -n "redis gateway, uncached: "; java bench/LoadGen.java "http://127.0.0.1:$GW2/v1/embeddings" "$OUT/uncached.json" "$C" "$SECS" "$GATEWAY2" "$MOCK"
 done
+echo "-- the cache steps alone, in one thread (bench/CacheSteps.java; Lettuce's own I/O threads not counted):"
+java -cp target/embeddings-gateway.jar bench/CacheSteps.java "$REDIS_PORT" 3000 2>/dev/null | grep "store: "
