@@ -1,5 +1,6 @@
 package dev.embeddings.gateway;
 
+import dev.embeddings.gateway.cache.EmbeddingCache;
 import dev.embeddings.gateway.config.ConfigException;
 import dev.embeddings.gateway.config.ConfigLoader;
 import dev.embeddings.gateway.config.Deployment;
@@ -14,6 +15,7 @@ import dev.embeddings.gateway.openai.RequestParser;
 import dev.embeddings.gateway.provider.local.LocalAdapter;
 import dev.embeddings.gateway.routing.DeploymentRouter;
 import dev.embeddings.gateway.routing.RouterSettings;
+import dev.embeddings.gateway.routing.VectorSpaces;
 import dev.embeddings.gateway.security.KeyAuthenticator;
 import dev.embeddings.gateway.security.RequestAdmission;
 import dev.embeddings.gateway.security.Redactor;
@@ -73,8 +75,10 @@ public final class Gateway {
     private final KeyAuthenticator auth;
     private final RequestParser requestParser = new RequestParser();
     private final GracefulShutdown shutdown;
+    private final EmbeddingCache cache;
 
-    private Gateway(GatewayOptions options, GatewayConfig config, Map<Provider, ProviderAdapter> adapters) {
+    private Gateway(GatewayOptions options, GatewayConfig config, Map<Provider, ProviderAdapter> adapters,
+                    Function<String, String> env) {
         this.config = config;
         this.adapters.putAll(adapters);
         this.registry = new ModelRegistry(config);
@@ -138,6 +142,10 @@ public final class Gateway {
         main.bind("batchCollector", new BatchCollector());
         main.bind("kafkaPipeline", new dev.embeddings.gateway.pipeline.KafkaPipeline());
         adapters.forEach((p, a) -> main.bind(p.prefix() + "Adapter", a));
+        // vector spaces (start-up refuses groups and fallbacks that cross them) and the per-input cache (cache/),
+        // steps of direct:embed; last, since a Redis store starts connecting here
+        cache = EmbeddingCache.create(config, env, VectorSpaces.of(config, routerSettings), registry);
+        main.bind(EmbeddingCache.BEAN, cache);
         main.addMainListener(new MainListenerSupport() {
             @Override
             public void afterConfigure(BaseMainSupport m) {
@@ -217,7 +225,7 @@ public final class Gateway {
                     adapters.get(d.provider()).prepare(d);
                 }
             }
-            return new Gateway(options, config, adapters);
+            return new Gateway(options, config, adapters, env);
         } catch (RuntimeException e) {
             // clients built for earlier deployments must not outlive a failed start
             adapters.values().forEach(ProviderAdapter::close);
@@ -302,6 +310,7 @@ public final class Gateway {
                 @Override
                 protected void doStop() {
                     g.adapters.values().forEach(ProviderAdapter::close);
+                    g.cache.close();
                 }
             });
         } catch (Exception e) {
@@ -323,6 +332,7 @@ public final class Gateway {
     public void stop() {
         main.stop();
         adapters.values().forEach(ProviderAdapter::close);
+        cache.close();
     }
 
     public CamelContext camelContext() {

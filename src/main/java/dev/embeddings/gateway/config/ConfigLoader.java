@@ -39,9 +39,10 @@ public final class ConfigLoader {
     private static final String ENV_PREFIX = "os.environ/";
     private static final Set<String> KNOWN_TOP = Set.of("model_list", "general_settings", "litellm_settings",
             "router_settings");
-    /** litellm_settings / router_settings keys that the gateway implements (see RouterSettings). */
+    /** litellm_settings / router_settings keys that the gateway implements (RouterSettings, CacheSettings, VectorSpaces). */
     private static final Set<String> IMPLEMENTED = Set.of("routing_strategy", "num_retries", "retry_after",
-            "fallbacks", "allowed_fails", "cooldown_time", "timeout", "request_timeout");
+            "fallbacks", "allowed_fails", "cooldown_time", "timeout", "request_timeout", "cache", "cache_params",
+            "allow_cross_space_fallback");
     /** Keys whose os.environ/ values are not secrets (model ids, URLs, versions, regions, projects). */
     private static final Set<String> NOT_SECRET = Set.of("model", "model_name", "api_base", "base_url",
             "api_version", "aws_region_name", "region_name", "vertex_project", "vertex_location", "sagemaker_format",

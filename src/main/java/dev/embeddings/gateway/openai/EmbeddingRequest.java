@@ -19,9 +19,24 @@ import java.util.Map;
  * @param user           the OpenAI {@code user} field, or null when not set
  * @param extras         other top-level fields the client sent (provider extras such as {@code input_type});
  *                       adapters read only the ones on their own allow-list
+ * @param controls       gateway-control fields the client sent (LiteLLM's {@code cache}, {@code metadata}, ...), by
+ *                       name, never forwarded upstream; empty when none. The cache reads {@code cache}
+ *                       ({@code {"no-cache": true}, {"no-store": true}, {"ttl": seconds}})
  */
 public record EmbeddingRequest(String model, List<String> texts, List<int[]> tokenIds, EncodingFormat encodingFormat,
-                               Integer dimensions, String user, Map<String, JsonNode> extras) {
+                               Integer dimensions, String user, Map<String, JsonNode> extras,
+                               Map<String, JsonNode> controls) {
+
+    /** A request without control fields. */
+    public EmbeddingRequest(String model, List<String> texts, List<int[]> tokenIds, EncodingFormat encodingFormat,
+                            Integer dimensions, String user, Map<String, JsonNode> extras) {
+        this(model, texts, tokenIds, encodingFormat, dimensions, user, extras, Map.of());
+    }
+
+    /** The same request for other inputs (texts or token ids, one of them null), e.g. the ones a cache missed. */
+    public EmbeddingRequest withInputs(List<String> texts, List<int[]> tokenIds) {
+        return new EmbeddingRequest(model, texts, tokenIds, encodingFormat, dimensions, user, extras, controls);
+    }
 
     /** Number of inputs. */
     public int size() {

@@ -42,7 +42,7 @@ public final class RequestParser {
             "azure_ad_token", "azure_endpoint", "azure_deployment", "deployment_url", "deployment_id", "endpoint_url",
             "custom_llm_provider", "litellm_params", "extra_headers", "headers", "region_name", "organization",
             "project", "hf_token", "inference_component", "model_id");
-    /** Gateway-control fields LiteLLM clients send: accepted, never forwarded. */
+    /** Gateway-control fields LiteLLM clients send: accepted, never forwarded; kept in EmbeddingRequest.controls. */
     private static final Set<String> CONTROL = Set.of("metadata", "caching", "cache", "drop_params", "tags", "ttl",
             "no-log", "mock_response", "timeout", "num_retries", "fallbacks", "context_window_fallback_dict");
 
@@ -172,6 +172,7 @@ public final class RequestParser {
         Integer dimensions = null;
         String user = null;
         Map<String, JsonNode> extras = new LinkedHashMap<>();
+        Map<String, JsonNode> controls = new LinkedHashMap<>();
         JsonToken t;
         while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
             String name = p.currentName();
@@ -210,8 +211,12 @@ public final class RequestParser {
                     }
                     JsonNode node = MAPPER.readTree(p);
                     rejectNestedRetargeting(node, name);
-                    if (!CONTROL.contains(lower) && node != null && !node.isNull()) {
-                        extras.put(name, node);
+                    if (node != null && !node.isNull()) {
+                        if (CONTROL.contains(lower)) {
+                            controls.put(lower, node);
+                        } else {
+                            extras.put(name, node);
+                        }
                     }
                 }
             }
@@ -232,7 +237,8 @@ public final class RequestParser {
             throw GatewayException.invalid("input", "You must provide an input parameter.");
         }
         checkLimits(input.texts, input.tokens, input.single);
-        return new EmbeddingRequest(model, input.texts, input.tokens, format, dimensions, user, Map.copyOf(extras));
+        return new EmbeddingRequest(model, input.texts, input.tokens, format, dimensions, user, Map.copyOf(extras),
+                Map.copyOf(controls));
     }
 
     private static boolean isRetargeting(String lowerName) {

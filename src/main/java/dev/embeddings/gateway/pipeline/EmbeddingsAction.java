@@ -134,7 +134,7 @@ public final class EmbeddingsAction implements AggregationStrategy {
         }
         if (request.dimensions() == null && dimensions != null) {
             request = new EmbeddingRequest(request.model(), request.texts(), request.tokenIds(),
-                    request.encodingFormat(), dimensions, request.user(), request.extras());
+                    request.encodingFormat(), dimensions, request.user(), request.extras(), request.controls());
         }
         exchange.setProperty(SHAPE_PROPERTY, shape);
         return request;

@@ -15,7 +15,8 @@ final class Attempts {
 
     static final String PROPERTY = "routerAttempts";
 
-    final EmbeddingRequest request;
+    /** What each attempt embeds: the request begin saw, or what a step before the loop narrowed it to. */
+    EmbeddingRequest request;
     final List<String> groups;
     final long deadlineNanos;
     int groupIndex;

@@ -95,6 +95,20 @@ public final class DeploymentRouter {
     }
 
     /**
+     * For a step between {@link #begin} and the attempt loop (the cache lookup): the attempts embed {@code request}
+     * instead of the request begin saw (e.g. only the inputs the cache did not have); when it is null, no attempt
+     * runs (the loop ends before its first one) and the body is left as it is.
+     */
+    public static void narrow(Exchange exchange, EmbeddingRequest request) {
+        if (request == null) {
+            exchange.setProperty(PENDING, false);
+            return;
+        }
+        exchange.getProperty(Attempts.PROPERTY, Attempts.class).request = request;
+        exchange.getMessage().setBody(request);
+    }
+
+    /**
      * Camel entry at the top of each attempt: sets the body back to the request and the properties
      * {@code embeddingCall} and {@code provider} for the chosen deployment.
      */

@@ -59,7 +59,9 @@ class ResilienceTest {
             if (!d[3].isEmpty()) {
                 cfg.append("      ").append(d[3]).append('\n');
             }
-            cfg.append("    model_info:\n      id: ").append(d[2]).append('\n');
+            // one model behind every deployment name: one vector space (VectorSpaces refuses groups and fallbacks
+            // across spaces)
+            cfg.append("    model_info:\n      id: ").append(d[2]).append("\n      vector_space: echo\n");
         }
         cfg.append("""
                 router_settings:
