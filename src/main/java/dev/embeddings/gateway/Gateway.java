@@ -6,6 +6,10 @@ import dev.embeddings.gateway.config.Deployment;
 import dev.embeddings.gateway.config.GatewayConfig;
 import dev.embeddings.gateway.config.ModelRegistry;
 import dev.embeddings.gateway.config.Provider;
+import dev.embeddings.gateway.keys.KeyApi;
+import dev.embeddings.gateway.keys.KeyLimits;
+import dev.embeddings.gateway.keys.Keys;
+import dev.embeddings.gateway.keys.SpendApi;
 import dev.embeddings.gateway.normalize.ResponseNormalizer;
 import dev.embeddings.gateway.openai.ErrorResponder;
 import dev.embeddings.gateway.openai.GatewayException;
@@ -73,8 +77,10 @@ public final class Gateway {
     private final KeyAuthenticator auth;
     private final RequestParser requestParser = new RequestParser();
     private final GracefulShutdown shutdown;
+    private final Keys keys;
 
-    private Gateway(GatewayOptions options, GatewayConfig config, Map<Provider, ProviderAdapter> adapters) {
+    private Gateway(GatewayOptions options, GatewayConfig config, Map<Provider, ProviderAdapter> adapters,
+                    Function<String, String> env) {
         this.config = config;
         this.adapters.putAll(adapters);
         this.registry = new ModelRegistry(config);
@@ -138,6 +144,12 @@ public final class Gateway {
         main.bind("batchCollector", new BatchCollector());
         main.bind("kafkaPipeline", new dev.embeddings.gateway.pipeline.KafkaPipeline());
         adapters.forEach((p, a) -> main.bind(p.prefix() + "Adapter", a));
+        // virtual keys, limits and spend (keys/), and the database they live in (db/): started in afterConfigure
+        keys = new Keys(config, registry, auth, env);
+        main.bind("keys", keys);
+        main.bind("keyLimits", new KeyLimits(keys));
+        main.bind("keyApi", new KeyApi(keys));
+        main.bind("spendApi", new SpendApi(keys));
         main.addMainListener(new MainListenerSupport() {
             @Override
             public void afterConfigure(BaseMainSupport m) {
@@ -146,6 +158,7 @@ public final class Gateway {
                     checkPortFree(m.getCamelContext());
                 }
                 startProviders(m.getCamelContext());
+                startKeys(m.getCamelContext());
                 bindVertxOptions(m.getCamelContext());
                 requestParser.setLimits(inputLimits(m.getCamelContext()));
                 shutdown.setDrainMs(Long.parseLong(m.getCamelContext().getPropertiesComponent()
@@ -217,7 +230,7 @@ public final class Gateway {
                     adapters.get(d.provider()).prepare(d);
                 }
             }
-            return new Gateway(options, config, adapters);
+            return new Gateway(options, config, adapters, env);
         } catch (RuntimeException e) {
             // clients built for earlier deployments must not outlive a failed start
             adapters.values().forEach(ProviderAdapter::close);
@@ -367,6 +380,30 @@ public final class Gateway {
                 aware.setCamelContext(ctx);
             }
         });
+    }
+
+    /**
+     * Opens the database and starts virtual keys (when a master key is set); they stop after Camel's routes, so the
+     * spend of every drained request is written first.
+     */
+    private void startKeys(CamelContext ctx) {
+        keys.start(ctx);
+        try {
+            ctx.addService(new org.apache.camel.support.service.ServiceSupport() {
+                @Override
+                protected void doStop() {
+                    keys.stop();
+                }
+            }, true, true);
+        } catch (Exception e) {
+            keys.stop();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Virtual keys, limits and spend (and the shared {@link dev.embeddings.gateway.db.Database}). */
+    public Keys keys() {
+        return keys;
     }
 
     /**
