@@ -49,8 +49,15 @@ public final class KeyVerifier implements VirtualKeyVerifier {
         AsyncCacheLoader<String, Verified> loader = new AsyncCacheLoader<>() {
             @Override
             public CompletableFuture<Verified> asyncLoad(String hash, Executor e) {
-                return CompletableFuture.supplyAsync(() -> new Verified(store.byToken(hash).orElse(null),
-                        System.nanoTime()), e);
+                return CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return new Verified(store.byToken(hash).orElse(null), System.nanoTime());
+                    } catch (KeyStore.Unavailable down) {
+                        // null: nothing cached, and verify() answers 503 (a failed future would be logged by
+                        // Caffeine outside the gateway's redacting logger)
+                        return null;
+                    }
+                }, e);
             }
 
             @Override
@@ -80,13 +87,14 @@ public final class KeyVerifier implements VirtualKeyVerifier {
         }
         String hash = KeyText.hash(presentedKey);
         CompletableFuture<Verified> f = cache.get(hash);
-        if (f.isDone() && !f.isCompletedExceptionally() && System.nanoTime() - f.join().verifiedAtNanos() > ttlNanos) {
+        Verified known = f.isDone() && !f.isCompletedExceptionally() ? f.join() : null;
+        if (known != null && System.nanoTime() - known.verifiedAtNanos() > ttlNanos) {
             // not confirmed by the store for longer than the ttl (it has been down): ask it now
             cache.synchronous().invalidate(hash);
             f = cache.get(hash);
         }
         return f.handle((v, failure) -> {
-            if (failure != null) {
+            if (failure != null || v == null) {
                 throw new CompletionException(unavailable());
             }
             return principal(v, hash);
