@@ -70,7 +70,7 @@ public final class KeyApi {
                     + "gateway (sk- and 43 random characters) and shown once.");
         }
         allowOnly(body, SETTABLE);
-        Instant now = Instant.now();
+        Instant now = now();
         String text = KeyText.generate();
         KeyRecord blank = new KeyRecord(KeyText.hash(text), KeyText.newTokenId(), KeyText.displayName(text), null,
                 null, null, List.of(), null, null, null, BigDecimal.ZERO, null, null, null, null, "{}", false, now, now);
@@ -94,7 +94,7 @@ public final class KeyApi {
         allowed.add("blocked");
         allowOnly(body, allowed);
         KeyRecord old = resolve(requiredKey(body, "key"), "key");
-        Instant now = Instant.now();
+        Instant now = now();
         KeyRecord changed = apply(old, body, now);
         if (body.has("blocked")) {
             JsonNode b = body.get("blocked");
@@ -119,7 +119,7 @@ public final class KeyApi {
         allowed.add("key");
         allowOnly(body, allowed);
         KeyRecord old = resolve(requiredKey(body, "key"), "key");
-        Instant now = Instant.now();
+        Instant now = now();
         KeyRecord changed = apply(old, body, now);
         if (changed != old) {
             save(changed);
@@ -151,7 +151,7 @@ public final class KeyApi {
         ObjectNode body = body(ex);
         allowOnly(body, Set.of("key"));
         KeyRecord old = resolve(requiredKey(body, "key"), "key");
-        KeyRecord stored = save(old.withBlocked(blocked, Instant.now()));
+        KeyRecord stored = save(old.withBlocked(blocked, now()));
         respond(ex, 200, keyObject(stored, true));
     }
 
@@ -267,6 +267,11 @@ public final class KeyApi {
         out.put("current_page", page);
         out.put("total_pages", (result.totalCount() + size - 1) / size);
         respond(ex, 200, out);
+    }
+
+    /** The time, to the microsecond: what both databases store, so a key reads back as it was written. */
+    private static Instant now() {
+        return Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
     }
 
     // ---- fields
