@@ -75,7 +75,7 @@ final class Admission implements Synchronization {
         if (state != null) {
             state.settle(estimate, cost);
         }
-        if (counted && promptTokens != preTokens) {
+        if (counted && key.tpmLimit() != null && promptTokens != preTokens) {
             keys.rates().adjustTokens(key.tokenId(), windowId, promptTokens - preTokens);
         }
         keys.record(r, key != null);
@@ -88,7 +88,7 @@ final class Admission implements Synchronization {
         if (!served.get()) {
             // nothing was served: nothing is charged, and the tokens go back to the window
             state.settle(estimate, null);
-            if (counted && preTokens > 0) {
+            if (counted && key.tpmLimit() != null && preTokens > 0) {
                 keys.rates().adjustTokens(key.tokenId(), windowId, -preTokens);
             }
         }

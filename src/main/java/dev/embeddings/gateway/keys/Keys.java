@@ -193,6 +193,16 @@ public final class Keys {
         return writer;
     }
 
+    /** Verified keys (and unknown ones) in the key cache, for metrics; 0 when off. */
+    public long keyCacheSize() {
+        return verifier == null ? 0 : verifier.size();
+    }
+
+    /** Rate-limit calls that fell back to in-process counters because Redis failed (0 without Redis). */
+    public long rateCounterFallbacks() {
+        return rates instanceof RedisRateCounters r ? r.failures() : 0;
+    }
+
     /** Spend records dropped because the backlog was full (master-key and open traffic only). */
     public long droppedRecords() {
         return droppedRecords.get();

@@ -37,6 +37,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code rpm_limit} together; and a PostgreSQL outage in the middle of traffic: known keys keep working from the key
  * cache, spend waits and catches up when the database returns, counted once.
  */
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 class SharedStateTest {
 
     static final String MASTER = "sk-master-5d6e7f8a9b";
@@ -108,6 +109,7 @@ class SharedStateTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Order(1)
     void twoInstancesEnforceOneRpmLimit() throws Exception {
         VirtualKeysContract.awaitFreshWindow();
         String key = generate(a, "{\"rpm_limit\":10}").get("key").asText();
@@ -136,6 +138,7 @@ class SharedStateTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Order(2)
     void aDatabaseOutageKeepsKnownKeysWorkingAndSpendCatchesUpOnce() throws Exception {
         JsonNode g = generate(a, "{\"user_id\":\"outage\"}");
         String key = g.get("key").asText();
@@ -203,5 +206,20 @@ class SharedStateTest {
         // the other instance reads the same spend from the database
         HttpResponse<String> fromB = b.get("/key/info?key=" + id, "Authorization", "Bearer " + MASTER);
         assertEquals(0, expected.compareTo(json(fromB).get("info").get("spend").decimalValue()), fromB.body());
+    }
+
+    /** Last: Redis stays down. Each instance then counts on its own, and still refuses past the limit. */
+    @Test
+    @org.junit.jupiter.api.Order(3)
+    void withRedisDownEachInstanceStillEnforcesTheLimitOnItsOwn() throws Exception {
+        VirtualKeysContract.awaitFreshWindow();
+        String key = generate(a, "{\"rpm_limit\":2}").get("key").asText();
+        redis.close();
+        long fallbacks = a.gateway.keys().rateCounterFallbacks();
+        assertEquals(200, a.post("/v1/embeddings", BODY, "Authorization", "Bearer " + key).statusCode());
+        assertEquals(200, a.post("/v1/embeddings", BODY, "Authorization", "Bearer " + key).statusCode());
+        HttpResponse<String> third = a.post("/v1/embeddings", BODY, "Authorization", "Bearer " + key);
+        assertEquals(429, third.statusCode(), third.body());
+        assertEquals(fallbacks + 3, a.gateway.keys().rateCounterFallbacks());
     }
 }

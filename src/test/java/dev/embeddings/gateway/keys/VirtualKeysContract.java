@@ -371,8 +371,8 @@ abstract class VirtualKeysContract {
 
     @Test
     void maxBudgetCrossedInABurstRefusesExactlyTheRequestsBeyondIt() throws Exception {
-        // 0.00001 USD, 0.000002 per request: 5 fit
-        JsonNode g = generate("{\"max_budget\":0.00001}");
+        // 0.000011 USD, 0.000002 per request: 5 fit (0.00001); a 6th would take the spend past the budget
+        JsonNode g = generate("{\"max_budget\":0.000011}");
         String key = g.get("key").asText();
         int calls = upstreamCalls();
         List<Integer> statuses = burst(12, i -> unchecked(() -> embed(key)));
