@@ -86,12 +86,18 @@ public final class KeyVerifier implements VirtualKeyVerifier {
             return CompletableFuture.failedFuture(GatewayException.unauthorized("Incorrect API key provided."));
         }
         String hash = KeyText.hash(presentedKey);
-        CompletableFuture<Verified> f = cache.get(hash);
-        Verified known = f.isDone() && !f.isCompletedExceptionally() ? f.join() : null;
-        if (known != null && System.nanoTime() - known.verifiedAtNanos() > ttlNanos) {
-            // not confirmed by the store for longer than the ttl (it has been down): ask it now
-            cache.synchronous().invalidate(hash);
+        CompletableFuture<Verified> f;
+        try {
             f = cache.get(hash);
+            Verified known = f.isDone() && !f.isCompletedExceptionally() ? f.join() : null;
+            if (known != null && System.nanoTime() - known.verifiedAtNanos() > ttlNanos) {
+                // not confirmed by the store for longer than the ttl (it has been down): ask it now
+                cache.synchronous().invalidate(hash);
+                f = cache.get(hash);
+            }
+        } catch (RuntimeException busy) {
+            // the lookup pool's queue is full (a flood of unknown keys): shed, never fail on the event loop
+            return CompletableFuture.failedFuture(unavailable());
         }
         return f.handle((v, failure) -> {
             if (failure != null || v == null) {
