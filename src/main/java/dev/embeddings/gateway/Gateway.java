@@ -7,6 +7,10 @@ import dev.embeddings.gateway.config.Deployment;
 import dev.embeddings.gateway.config.GatewayConfig;
 import dev.embeddings.gateway.config.ModelRegistry;
 import dev.embeddings.gateway.config.Provider;
+import dev.embeddings.gateway.keys.KeyApi;
+import dev.embeddings.gateway.keys.KeyLimits;
+import dev.embeddings.gateway.keys.Keys;
+import dev.embeddings.gateway.keys.SpendApi;
 import dev.embeddings.gateway.normalize.ResponseNormalizer;
 import dev.embeddings.gateway.openai.ErrorResponder;
 import dev.embeddings.gateway.openai.GatewayException;
@@ -76,6 +80,7 @@ public final class Gateway {
     private final RequestParser requestParser = new RequestParser();
     private final GracefulShutdown shutdown;
     private final EmbeddingCache cache;
+    private final Keys keys;
 
     private Gateway(GatewayOptions options, GatewayConfig config, Map<Provider, ProviderAdapter> adapters,
                     Function<String, String> env) {
@@ -146,6 +151,12 @@ public final class Gateway {
         // steps of direct:embed; last, since a Redis store starts connecting here
         cache = EmbeddingCache.create(config, env, VectorSpaces.of(config, routerSettings), registry);
         main.bind(EmbeddingCache.BEAN, cache);
+        // virtual keys, limits and spend (keys/), and the database they live in (db/): started in afterConfigure
+        keys = new Keys(config, registry, auth, env);
+        main.bind("keys", keys);
+        main.bind("keyLimits", new KeyLimits(keys));
+        main.bind("keyApi", new KeyApi(keys));
+        main.bind("spendApi", new SpendApi(keys));
         main.addMainListener(new MainListenerSupport() {
             @Override
             public void afterConfigure(BaseMainSupport m) {
@@ -154,6 +165,7 @@ public final class Gateway {
                     checkPortFree(m.getCamelContext());
                 }
                 startProviders(m.getCamelContext());
+                startKeys(m.getCamelContext());
                 bindVertxOptions(m.getCamelContext());
                 requestParser.setLimits(inputLimits(m.getCamelContext()));
                 shutdown.setDrainMs(Long.parseLong(m.getCamelContext().getPropertiesComponent()
@@ -377,6 +389,30 @@ public final class Gateway {
                 aware.setCamelContext(ctx);
             }
         });
+    }
+
+    /**
+     * Opens the database and starts virtual keys (when a master key is set); they stop after Camel's routes, so the
+     * spend of every drained request is written first.
+     */
+    private void startKeys(CamelContext ctx) {
+        keys.start(ctx);
+        try {
+            ctx.addService(new org.apache.camel.support.service.ServiceSupport() {
+                @Override
+                protected void doStop() {
+                    keys.stop();
+                }
+            }, true, true);
+        } catch (Exception e) {
+            keys.stop();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Virtual keys, limits and spend (and the shared {@link dev.embeddings.gateway.db.Database}). */
+    public Keys keys() {
+        return keys;
     }
 
     /**

@@ -55,7 +55,7 @@ public final class ChildGateway implements AutoCloseable {
         cmd.addAll(jvmArgs);
         cmd.addAll(List.of("-cp", classpath, GatewayMain.class.getName(), "--config", config.toString(),
                 "--routes", Path.of("routes").toAbsolutePath().toString(), "--host", "127.0.0.1",
-                "--port", String.valueOf(port), "--no-reload"));
+                "--port", String.valueOf(port), "--no-reload", "--data-dir", dir.resolve("data").toString()));
         cmd.addAll(List.of(args));
         Path log = dir.resolve("gateway.log");
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());

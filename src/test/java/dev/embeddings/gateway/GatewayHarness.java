@@ -52,6 +52,10 @@ public final class GatewayHarness implements AutoCloseable {
         if (!reload) {
             args.add("--no-reload");
         }
+        if (!List.of(extraArgs).contains("--data-dir")) {
+            // each gateway's embedded database (virtual keys, spend) in its own temp folder, never ./data
+            args.addAll(List.of("--data-dir", Files.createTempDirectory("gw-data").toString()));
+        }
         args.addAll(List.of(extraArgs));
         Gateway gw = Gateway.create(GatewayOptions.parse(args.toArray(String[]::new)), env::get).start();
         return new GatewayHarness(gw, port, config.getParent());

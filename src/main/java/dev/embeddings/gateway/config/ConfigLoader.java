@@ -26,7 +26,9 @@ import java.util.function.Function;
  *       an entry without {@code litellm_params} carries the same keys at entry level.</li>
  *   <li>Every string {@code os.environ/NAME} is replaced by the environment variable NAME; a missing one throws
  *       ConfigException naming the variable and the entry (never a value).</li>
- *   <li>{@code general_settings.master_key} is the API key; other general_settings keys are ignored.</li>
+ *   <li>{@code general_settings.master_key} is the API key; {@code database_url} and
+ *       {@code database_connection_pool_limit} configure the database of virtual keys (keys/); other
+ *       general_settings keys are ignored.</li>
  *   <li>{@code litellm_settings}, {@code router_settings} and any other top-level key are accepted; the keys that
  *       nothing reads yet are logged once as ignored.</li>
  * </ul>
@@ -42,7 +44,9 @@ public final class ConfigLoader {
     /** litellm_settings / router_settings keys that the gateway implements (RouterSettings, CacheSettings, VectorSpaces). */
     private static final Set<String> IMPLEMENTED = Set.of("routing_strategy", "num_retries", "retry_after",
             "fallbacks", "allowed_fails", "cooldown_time", "timeout", "request_timeout", "cache", "cache_params",
-            "allow_cross_space_fallback");
+            "allow_cross_space_fallback",
+            // shared rate counters of virtual keys (keys/RedisSettings)
+            "redis_host", "redis_port", "redis_password", "redis_url");
     /** Keys whose os.environ/ values are not secrets (model ids, URLs, versions, regions, projects). */
     private static final Set<String> NOT_SECRET = Set.of("model", "model_name", "api_base", "base_url",
             "api_version", "aws_region_name", "region_name", "vertex_project", "vertex_location", "sagemaker_format",
@@ -134,7 +138,7 @@ public final class ConfigLoader {
         if (deployments.isEmpty()) {
             LOG.warn("config: model_list is empty; every embeddings request will get 404");
         }
-        return new GatewayConfig(List.copyOf(deployments), masterKey, litellm, router);
+        return new GatewayConfig(List.copyOf(deployments), masterKey, litellm, router, general);
     }
 
     private Deployment entry(Object raw, int index) {

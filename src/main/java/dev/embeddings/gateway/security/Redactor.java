@@ -169,9 +169,11 @@ public final class Redactor {
         }
         String userInfo = u.getRawUserInfo();
         if (userInfo != null) {
+            // the password only: a user name alone (postgres://postgres@db) is no secret, and masking it would
+            // mask every occurrence of the word
             int colon = userInfo.indexOf(':');
-            addSecret(colon >= 0 ? userInfo.substring(colon + 1) : userInfo);
             if (colon >= 0) {
+                addSecret(userInfo.substring(colon + 1));
                 addSecret(java.net.URLDecoder.decode(userInfo.substring(colon + 1),
                         java.nio.charset.StandardCharsets.UTF_8));
             }
