@@ -138,6 +138,8 @@ public final class Gateway {
                 }
                 startProviders(m.getCamelContext());
                 bindVertxOptions(m.getCamelContext());
+                // an edited routeTemplate also re-creates the routes made from it (provider-pipeline.yaml)
+                TemplatedRoutesReload.install(m.getCamelContext());
                 try {
                     m.getCamelContext().addStartupListener(new org.apache.camel.ExtendedStartupListener() {
                         @Override
@@ -266,6 +268,12 @@ public final class Gateway {
                             && r.getInput().getEndpointUri().startsWith("platform-http:"));
                 }
                 ctx.addRoutes(b);
+            }
+            // the provider routes are templatedRoutes: made once every file's templates are in
+            for (RoutesBuilder b : builders) {
+                if (b instanceof RouteBuilder rb) {
+                    rb.addTemplatedRoutesToCamelContext(ctx);
+                }
             }
             ctx.addService(new org.apache.camel.support.service.ServiceSupport() {
                 @Override
