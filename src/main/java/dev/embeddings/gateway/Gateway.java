@@ -42,7 +42,6 @@ import org.apache.camel.RoutesBuilder;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.spi.Resource;
 import org.apache.camel.support.PluginHelper;
-import java.util.EnumMap;
 import java.util.Map;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -67,9 +66,10 @@ public final class Gateway {
     private final GatewayConfig config;
     private final ModelRegistry registry;
     private final LocalAdapter localAdapter = new LocalAdapter();
-    private final Map<Provider, ProviderAdapter> adapters = new EnumMap<>(Provider.class);
+    /** The provider adapters by route name ({@link Provider#route()}), bound as {@code <route>Adapter}. */
+    private final Map<String, ProviderAdapter> adapters = new java.util.LinkedHashMap<>();
 
-    private Gateway(GatewayOptions options, GatewayConfig config, Map<Provider, ProviderAdapter> adapters) {
+    private Gateway(GatewayOptions options, GatewayConfig config, Map<String, ProviderAdapter> adapters) {
         this.config = config;
         this.adapters.putAll(adapters);
         this.registry = new ModelRegistry(config);
@@ -128,7 +128,7 @@ public final class Gateway {
         main.bind("localAdapter", localAdapter);
         main.bind("batchCollector", new BatchCollector());
         main.bind("kafkaPipeline", new dev.embeddings.gateway.pipeline.KafkaPipeline());
-        adapters.forEach((p, a) -> main.bind(p.prefix() + "Adapter", a));
+        adapters.forEach((route, a) -> main.bind(route + "Adapter", a));
         main.addMainListener(new MainListenerSupport() {
             @Override
             public void afterConfigure(BaseMainSupport m) {
@@ -177,15 +177,15 @@ public final class Gateway {
             }
         }
         UpstreamErrors.addSecret(config.masterKey());
-        Map<Provider, ProviderAdapter> adapters = adapters(env);
+        Map<String, ProviderAdapter> adapters = adapters(env);
         long timeoutMs = defaultTimeoutMs(config);
         adapters.values().forEach(a -> a.setDefaultTimeoutMs(timeoutMs));
         try {
             for (Deployment d : config.deployments()) {
                 if (d.provider() == Provider.LOCAL) {
                     LocalAdapter.checkDeployment(d);
-                } else if (adapters.containsKey(d.provider())) {
-                    adapters.get(d.provider()).prepare(d);
+                } else if (adapters.containsKey(d.provider().route())) {
+                    adapters.get(d.provider().route()).prepare(d);
                 }
             }
             return new Gateway(options, config, adapters);
@@ -196,13 +196,16 @@ public final class Gateway {
         }
     }
 
-    /** The adapter of every provider that has one (the local model has its own). */
-    private static Map<Provider, ProviderAdapter> adapters(Function<String, String> env) {
-        Map<Provider, ProviderAdapter> m = new EnumMap<>(Provider.class);
-        m.put(Provider.BEDROCK, new BedrockAdapter(env));
-        m.put(Provider.SAGEMAKER, new SageMakerAdapter(env));
-        m.put(Provider.AZURE, new AzureAdapter(env));
-        m.put(Provider.HUGGINGFACE, new HuggingFaceAdapter(env));
+    /**
+     * The adapter of every provider route that has one (the local model has its own), by route name: what
+     * {@code routes/provider-<route>.yaml} names as {@code <route>Adapter}.
+     */
+    private static Map<String, ProviderAdapter> adapters(Function<String, String> env) {
+        Map<String, ProviderAdapter> m = new java.util.LinkedHashMap<>();
+        m.put(Provider.BEDROCK.route(), new BedrockAdapter(env));
+        m.put(Provider.SAGEMAKER.route(), new SageMakerAdapter(env));
+        m.put(Provider.AZURE.route(), new AzureAdapter(env));
+        m.put(Provider.HUGGINGFACE.route(), new HuggingFaceAdapter(env));
         return m;
     }
 
