@@ -15,6 +15,7 @@ import dev.embeddings.gateway.provider.EmbeddingCall;
 import dev.embeddings.gateway.provider.OpenAiFormat;
 import dev.embeddings.gateway.provider.ProviderAdapter;
 import dev.embeddings.gateway.provider.UpstreamErrors;
+import dev.embeddings.gateway.provider.Urls;
 import dev.embeddings.gateway.provider.huggingface.FeatureExtraction.Pooling;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
@@ -93,6 +94,24 @@ public final class HuggingFaceAdapter extends ProviderAdapter {
     protected boolean acceptsTokenIds(Deployment d) {
         return target(d).openAi();
     }
+
+    /** TEI's {@code /embed} fields, from the client or else the deployment's litellm_params (native upstreams). */
+    @Override
+    protected java.util.Set<String> forwardedFields(Deployment d) {
+        return target(d).openAi() ? java.util.Set.of() : java.util.Set.copyOf(BODY_EXTRAS);
+    }
+
+    /**
+     * 1 MB per call: TEI refuses bodies over its {@code --payload-limit} (2,000,000 bytes by default) with 413, and
+     * the JSON around the inputs and escaping need room.
+     */
+    @Override
+    protected long defaultMaxBatchBytes(Deployment d) {
+        return DEFAULT_MAX_BATCH_BYTES;
+    }
+
+    /** The byte budget of one call's inputs by default. */
+    public static final long DEFAULT_MAX_BATCH_BYTES = 1_000_000;
 
     /** Only the OpenAI-format upstream takes {@code dimensions}. */
     @Override
@@ -182,29 +201,28 @@ public final class HuggingFaceAdapter extends ProviderAdapter {
         return l.startsWith("http://") || l.startsWith("https://");
     }
 
-    /** Whether an api_base is an OpenAI-compatible root: its path ends in {@code /v1}, optionally with a slash. */
+    /**
+     * Whether an api_base speaks the OpenAI format: its path ends in {@code /v1} (an OpenAI-compatible root) or
+     * {@code /v1/embeddings} (TEI's OpenAI route itself), optionally with a slash; a query string does not count.
+     */
     static boolean isOpenAiBase(String apiBase) {
         String path;
         try {
-            path = java.net.URI.create(apiBase).getRawPath();
+            path = java.net.URI.create(Urls.path(apiBase)).getRawPath();
         } catch (IllegalArgumentException e) {
-            path = apiBase;
+            path = Urls.path(apiBase);
         }
-        if (path == null) {
-            return false;
-        }
-        String p = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
-        return p.endsWith("/v1");
+        String p = path == null ? "" : path.replaceAll("/+$", "");
+        return p.endsWith("/v1") || p.endsWith("/v1/embeddings");
     }
 
     /**
-     * {@code {api_base}/embeddings} for an OpenAI-compatible api_base ({@code .../v1} or {@code .../v1/}); a query
-     * string stays at the end.
+     * The OpenAI-format URL of an api_base: {@code {api_base}/embeddings} for a root ({@code .../v1}), the base as it
+     * is when it already ends in {@code /embeddings}; a query string stays at the end.
      */
     static String openAiUrl(String apiBase) {
-        int q = apiBase.indexOf('?');
-        String path = q < 0 ? apiBase : apiBase.substring(0, q);
-        return (path.endsWith("/") ? path : path + "/") + "embeddings" + (q < 0 ? "" : apiBase.substring(q));
+        return Urls.path(apiBase).replaceAll("/+$", "").endsWith("/embeddings") ? apiBase
+                : Urls.appendPath(apiBase, "embeddings");
     }
 
     /**
@@ -231,9 +249,7 @@ public final class HuggingFaceAdapter extends ProviderAdapter {
         Message m = exchange.getMessage();
         m.setBody(t.openAi() ? OpenAiFormat.request(batch, call.request(), d.upstreamModel(), true)
                 : nativeRequest(batch, call.request()));
-        m.setHeader(Exchange.HTTP_METHOD, "POST");
-        m.setHeader(Exchange.CONTENT_TYPE, "application/json");
-        m.setHeader("Accept", "application/json");
+        jsonPost(m);
         if (t.apiKey() != null) {
             m.setHeader("Authorization", "Bearer " + t.apiKey());
         }
