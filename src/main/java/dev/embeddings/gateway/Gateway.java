@@ -31,6 +31,7 @@ import dev.embeddings.gateway.provider.UpstreamErrors;
 import dev.embeddings.gateway.provider.azure.AzureAdapter;
 import dev.embeddings.gateway.provider.bedrock.BedrockAdapter;
 import dev.embeddings.gateway.provider.huggingface.HuggingFaceAdapter;
+import dev.embeddings.gateway.provider.openai.OpenAiCompatibleAdapter;
 import dev.embeddings.gateway.provider.sagemaker.SageMakerAdapter;
 
 import java.nio.file.Files;
@@ -206,6 +207,14 @@ public final class Gateway {
         m.put(Provider.SAGEMAKER.route(), new SageMakerAdapter(env));
         m.put(Provider.AZURE.route(), new AzureAdapter(env));
         m.put(Provider.HUGGINGFACE.route(), new HuggingFaceAdapter(env));
+        for (OpenAiCompatibleAdapter.Dialect dialect : OpenAiCompatibleAdapter.Dialect.values()) {
+            OpenAiCompatibleAdapter a = new OpenAiCompatibleAdapter(dialect, env);
+            m.put(a.provider().route(), a);
+        }
+        m.put(Provider.COHERE.route(), new dev.embeddings.gateway.provider.cohere.CohereAdapter(env));
+        m.put(Provider.VERTEX_AI.route(), new dev.embeddings.gateway.provider.google.VertexAdapter(env));
+        m.put(Provider.GEMINI.route(), new dev.embeddings.gateway.provider.google.GeminiAdapter(env));
+        m.put(Provider.OLLAMA.route(), new dev.embeddings.gateway.provider.ollama.OllamaAdapter(env));
         return m;
     }
 

@@ -44,6 +44,11 @@ public abstract class ProviderAdapter {
         this.provider = provider;
     }
 
+    /** The provider this adapter was made for (its route serves every prefix with the same route name). */
+    public final Provider provider() {
+        return provider;
+    }
+
     /** The provider's display name for error messages, e.g. {@code Azure OpenAI}. */
     public final String displayName() {
         return provider.displayName();
