@@ -137,6 +137,15 @@ public abstract class HttpJsonAdapter extends ProviderAdapter {
         return base;
     }
 
+    private static final com.fasterxml.jackson.databind.ObjectMapper CODEC =
+            new com.fasterxml.jackson.databind.ObjectMapper(JsonVectors.FACTORY.copy());
+
+    /** A UTF-8 JSON generator on {@code out} with the fast float writer that can also write JsonNode values. */
+    protected static com.fasterxml.jackson.core.JsonGenerator generator(java.io.ByteArrayOutputStream out)
+            throws java.io.IOException {
+        return CODEC.getFactory().createGenerator(out, com.fasterxml.jackson.core.JsonEncoding.UTF8);
+    }
+
     protected static boolean blank(String s) {
         return s == null || s.isBlank();
     }

@@ -1,6 +1,5 @@
 package dev.embeddings.gateway.provider.cohere;
 
-import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
@@ -127,7 +126,7 @@ public final class CohereAdapter extends HttpJsonAdapter {
         Deployment d = call.deployment();
         boolean images = ImageInputs.isImage(batch.texts().get(0));
         ByteArrayOutputStream out = new ByteArrayOutputStream(256);
-        try (JsonGenerator g = JsonVectors.FACTORY.createGenerator(out, JsonEncoding.UTF8)) {
+        try (JsonGenerator g = generator(out)) {
             g.writeStartObject();
             g.writeStringField("model", d.upstreamModel());
             g.writeArrayFieldStart(images ? "images" : "texts");

@@ -1,6 +1,5 @@
 package dev.embeddings.gateway.provider.google;
 
-import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
@@ -102,7 +101,7 @@ public final class GeminiAdapter extends HttpJsonAdapter {
         String task = GoogleTaskTypes.of(r);
         JsonNode title = r.extras().get("title");
         ByteArrayOutputStream out = new ByteArrayOutputStream(256);
-        try (JsonGenerator g = JsonVectors.FACTORY.createGenerator(out, JsonEncoding.UTF8)) {
+        try (JsonGenerator g = generator(out)) {
             g.writeStartObject();
             g.writeArrayFieldStart("requests");
             for (String t : batch.texts()) {

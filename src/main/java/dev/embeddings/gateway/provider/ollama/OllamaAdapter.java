@@ -1,6 +1,5 @@
 package dev.embeddings.gateway.provider.ollama;
 
-import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
@@ -91,7 +90,7 @@ public final class OllamaAdapter extends HttpJsonAdapter {
     protected byte[] body(Batch batch, EmbeddingCall call) {
         EmbeddingRequest r = call.request();
         ByteArrayOutputStream out = new ByteArrayOutputStream(256);
-        try (JsonGenerator g = JsonVectors.FACTORY.createGenerator(out, JsonEncoding.UTF8)) {
+        try (JsonGenerator g = generator(out)) {
             g.writeStartObject();
             g.writeStringField("model", call.deployment().upstreamModel());
             g.writeArrayFieldStart("input");

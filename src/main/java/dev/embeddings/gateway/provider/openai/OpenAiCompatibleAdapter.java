@@ -1,6 +1,5 @@
 package dev.embeddings.gateway.provider.openai;
 
-import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
@@ -302,7 +301,7 @@ public final class OpenAiCompatibleAdapter extends HttpJsonAdapter {
         }
         Map<String, JsonNode> x = r.extras();
         ByteArrayOutputStream out = new ByteArrayOutputStream(256);
-        try (JsonGenerator g = JsonVectors.FACTORY.createGenerator(out, JsonEncoding.UTF8)) {
+        try (JsonGenerator g = generator(out)) {
             g.writeStartObject();
             g.writeStringField("model", d.upstreamModel());
             if (multimodal(d)) {
