@@ -1,6 +1,5 @@
 package dev.embeddings.gateway.provider;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.embeddings.gateway.openai.GatewayException;
 
 import java.util.Base64;
@@ -11,7 +10,7 @@ import java.util.Set;
  * Image inputs. An {@code input} item is an image when it is a base64 data URL
  * ({@code data:image/png;base64,...}) or an object {@code {"type":"image_url","image_url":{"url":"data:..."}}}
  * (also {@code "image_url":"data:..."}), the shape of OpenAI's chat content parts that LiteLLM accepts for
- * embeddings. Objects become their data URL, so a request's inputs stay a list of strings and an image is the
+ * embeddings. Objects become their data URL when the request is parsed ({@code openai.ImageInputItem}), so a request's inputs stay a list of strings and an image is the
  * string {@code data:image/...;base64,...}. Only data URLs are accepted: the gateway never fetches a URL a client
  * names (an {@code http(s)} image URL is a 400), and the formats are PNG, JPEG, GIF and WebP.
  *
@@ -41,32 +40,6 @@ public final class ImageInputs {
             }
         }
         return false;
-    }
-
-    /**
-     * The data URL of an {@code input} item that is a JSON object (the request parser's hook for object items).
-     * Throws GatewayException 400 (param {@code input}, the index in the message) for any other object or URL.
-     */
-    public static String fromItem(JsonNode item, int index) {
-        String where = "input[" + index + "]";
-        JsonNode type = item.get("type");
-        JsonNode url = item.get("image_url");
-        if (type == null || !"image_url".equals(type.asText()) || url == null) {
-            throw GatewayException.invalid("input", where + " must be a string or an image "
-                    + "{\"type\": \"image_url\", \"image_url\": {\"url\": \"data:image/...;base64,...\"}}.");
-        }
-        if (url.isObject()) {
-            url = url.get("url");
-        }
-        if (url == null || !url.isTextual()) {
-            throw GatewayException.invalid("input", where + ".image_url.url must be a string.");
-        }
-        String s = url.asText();
-        if (!isImage(s)) {
-            throw GatewayException.invalid("input", where + ": only base64 data URLs (data:image/png;base64,...) are "
-                    + "accepted as images; the gateway does not fetch URLs.");
-        }
-        return s;
     }
 
     /** A decoded image: its media type ({@code image/png}) and base64 payload (not decoded). */
