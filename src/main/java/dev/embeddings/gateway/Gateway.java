@@ -128,6 +128,7 @@ public final class Gateway {
         main.bind("errorResponder", new ErrorResponder());
         main.bind("localAdapter", localAdapter);
         main.bind("batchCollector", new BatchCollector());
+        main.bind("textOnly", new dev.embeddings.gateway.provider.TextOnly());
         main.bind("kafkaPipeline", new dev.embeddings.gateway.pipeline.KafkaPipeline());
         adapters.forEach((route, a) -> main.bind(route + "Adapter", a));
         main.addMainListener(new MainListenerSupport() {

@@ -321,13 +321,15 @@ public abstract class ProviderAdapter {
     /**
      * Sets what every camel-http upstream call carries: POST, {@code Content-Type} and {@code Accept}
      * {@code application/json}, and {@code Accept-Encoding: identity} (the gateway decodes gzip/deflate that comes
-     * anyway, see {@link #httpBody}).
+     * anyway, within a bound, see {@link #httpBody}; camel-http's own unbounded gzip decoding is turned off).
      */
     protected static void jsonPost(Message m) {
         m.setHeader(Exchange.HTTP_METHOD, "POST");
         m.setHeader(Exchange.CONTENT_TYPE, "application/json");
         m.setHeader("Accept", "application/json");
         m.setHeader("Accept-Encoding", "identity");
+        // camel-http would otherwise inflate a gzip answer itself, with no bound (GZIPHelper): httpBody decodes it
+        m.getExchange().setProperty(Exchange.SKIP_GZIP_ENCODING, true);
     }
 
     /** The mapped error for a non-2xx upstream answer; adapters may override for provider specifics. */
