@@ -17,7 +17,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.Signature;
 import java.util.Base64;
 import java.util.HashMap;
@@ -51,23 +50,11 @@ class GoogleProviderTest {
     static GatewayHarness gw;
     static KeyPair key;
 
-    /** A service-account key file (a fresh RSA key) whose token_uri is the WireMock upstream. */
+    /** A service-account key file (a fresh RSA key, kept in {@link #key}) whose token_uri is {@code tokenUri}. */
     static Path serviceAccount(String tokenUri) throws Exception {
-        KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
-        g.initialize(2048);
-        key = g.generateKeyPair();
-        String pem = "-----BEGIN PRIVATE KEY-----\n" + Base64.getMimeEncoder(64, "\n".getBytes())
-                .encodeToString(key.getPrivate().getEncoded()) + "\n-----END PRIVATE KEY-----\n";
-        Map<String, String> sa = new HashMap<>();
-        sa.put("type", "service_account");
-        sa.put("project_id", "my-project");
-        sa.put("private_key_id", "0123456789abcdef0123456789abcdef01234567");
-        sa.put("private_key", pem);
-        sa.put("client_email", "gateway@my-project.iam.gserviceaccount.com");
-        sa.put("client_id", "100000000000000000001");
-        sa.put("token_uri", tokenUri);
-        Path f = Files.createTempFile("sa", ".json");
-        Files.writeString(f, GatewayHarness.JSON.writeValueAsString(sa));
+        KeyPair[] k = new KeyPair[1];
+        Path f = ServiceAccounts.write(tokenUri, k);
+        key = k[0];
         return f;
     }
 

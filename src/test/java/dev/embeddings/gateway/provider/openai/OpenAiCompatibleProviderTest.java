@@ -83,6 +83,9 @@ class OpenAiCompatibleProviderTest {
                     litellm_params:
                       model: voyage/voyage-3.5
                       input_type: document
+                  - model_name: voyage-mm
+                    litellm_params:
+                      model: voyage/voyage-multimodal-3
                 """.formatted(base), Map.of("OPENAI_API_KEY", OPENAI_KEY, "OPENAI_API_BASE", base + "/openai/v1",
                 "MISTRAL_API_KEY", MISTRAL_KEY, "MISTRAL_API_BASE", base + "/mistral/v1",
                 "JINA_AI_API_KEY", JINA_KEY, "JINA_AI_API_BASE", base + "/jina/v1",
@@ -256,6 +259,30 @@ class OpenAiCompatibleProviderTest {
         assertJson("{\"model\":\"voyage-3.5\",\"input\":[\"a\",\"b\"],\"input_type\":\"document\","
                 + "\"truncation\":false}", req.getBodyAsString());
         assertEquals(10, json(r).get("usage").get("prompt_tokens").asInt());
+    }
+
+    @Test
+    void voyageMultimodalGetsContentItemsAtItsOwnPath() throws Exception {
+        String png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+        answer("/voyage/v1/multimodalembeddings", "voyage/multimodal-image.json");
+        HttpResponse<String> r = gw.post("/v1/embeddings", "{\"model\":\"voyage-mm\",\"input\":[{\"type\":"
+                + "\"image_url\",\"image_url\":\"data:image/png;base64," + png + "\"}],\"input_type\":\"query\"}");
+        assertEquals(200, r.statusCode(), r.body());
+        LoggedRequest req = ProviderChecks.only(upstream);
+        assertEquals("/voyage/v1/multimodalembeddings", req.getUrl());
+        assertJson("{\"model\":\"voyage-multimodal-3\",\"inputs\":[{\"content\":[{\"type\":\"image_base64\","
+                + "\"image_base64\":\"data:image/png;base64," + png + "\"}]}],\"input_type\":\"query\"}",
+                req.getBodyAsString());
+        assertArrayEquals(new float[]{0.0245f, -0.0117f, 0.0603f, 0.0011f}, vectors(json(r))[0], 0f);
+        assertEquals(285, json(r).get("usage").get("prompt_tokens").asInt());
+        // a text-only Voyage model refuses images before any call
+        upstream.resetRequests();
+        HttpResponse<String> bad = gw.post("/v1/embeddings", "{\"model\":\"voyage\",\"input\":[\"data:image/png;base64,"
+                + png + "\"]}");
+        assertEquals(400, bad.statusCode());
+        assertEquals("Model 'voyage' does not accept image inputs (input[0] is an image).",
+                json(bad).get("error").get("message").asText());
+        assertEquals(0, upstream.getAllServeEvents().size());
     }
 
     @Test
