@@ -36,16 +36,18 @@ import java.util.function.Function;
  * in {@link #prepare}:
  * <ul>
  *   <li><b>Native</b> ({@code api_base} set, an Inference Endpoint or a TEI server): {@code POST {api_base}} with
- *       {@code {"inputs":[text, ...]}} plus the client's {@code truncate}, {@code normalize}, {@code prompt_name},
- *       {@code truncation_direction} when it sent them (TEI's {@code /embed} parameters; no other client field
- *       reaches the upstream). The answer is parsed by {@link FeatureExtraction}: {@code [d]}, {@code [n][d]}, or
+ *       {@code {"inputs":[text, ...]}} plus {@code truncate}, {@code normalize}, {@code prompt_name},
+ *       {@code truncation_direction} (TEI's {@code /embed} parameters) from the client, else from the deployment's
+ *       litellm_params; no other client field reaches the upstream. Calls carry at most
+ *       {@value #DEFAULT_MAX_BATCH_BYTES} bytes of inputs ({@code max_batch_bytes}). The answer is parsed by {@link FeatureExtraction}: {@code [d]}, {@code [n][d]}, or
  *       token vectors {@code [n][t][d]} / {@code [n][1][t][d]} pooled by {@code litellm_params.pooling}
  *       ({@code mean}, the default, or {@code cls}). Token-id inputs are decoded with cl100k_base first;
  *       {@code dimensions} is not sent (matryoshka truncation by the gateway, see
  *       {@link dev.embeddings.gateway.provider.Dimensions}). Usage: counted with cl100k_base, since the upstream
  *       reports none.</li>
  *   <li><b>OpenAI format</b> ({@code api_base} ending in {@code /v1} or {@code /v1/}, e.g. TEI's or an Inference
- *       Endpoint's OpenAI route): {@code POST {api_base}/embeddings} with {@code {"input", "model": <model id>,
+ *       Endpoint's OpenAI route, or in {@code /v1/embeddings}, that route itself): {@code POST {api_base}/embeddings}
+ *       (the base as it is when it ends in {@code /embeddings}) with {@code {"input", "model": <model id>,
  *       "encoding_format": "float", "dimensions"?, "user"?}}; token ids and {@code dimensions} are forwarded and the
  *       upstream's usage is kept (see {@link OpenAiFormat}).</li>
  *   <li><b>Serverless</b> (no {@code api_base}): native format against {@link #serverlessUrl}, i.e.
