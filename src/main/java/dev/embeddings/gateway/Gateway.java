@@ -39,6 +39,7 @@ import dev.embeddings.gateway.provider.UpstreamErrors;
 import dev.embeddings.gateway.provider.azure.AzureAdapter;
 import dev.embeddings.gateway.provider.bedrock.BedrockAdapter;
 import dev.embeddings.gateway.provider.huggingface.HuggingFaceAdapter;
+import dev.embeddings.gateway.provider.openai.OpenAiCompatibleAdapter;
 import dev.embeddings.gateway.provider.sagemaker.SageMakerAdapter;
 
 import java.nio.file.Files;
@@ -50,7 +51,6 @@ import org.apache.camel.RoutesBuilder;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.spi.Resource;
 import org.apache.camel.support.PluginHelper;
-import java.util.EnumMap;
 import java.util.Map;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -75,14 +75,15 @@ public final class Gateway {
     private final GatewayConfig config;
     private final ModelRegistry registry;
     private final LocalAdapter localAdapter = new LocalAdapter();
-    private final Map<Provider, ProviderAdapter> adapters = new EnumMap<>(Provider.class);
+    /** The provider adapters by route name ({@link Provider#route()}), bound as {@code <route>Adapter}. */
+    private final Map<String, ProviderAdapter> adapters = new java.util.LinkedHashMap<>();
     private final KeyAuthenticator auth;
     private final RequestParser requestParser = new RequestParser();
     private final GracefulShutdown shutdown;
     private final EmbeddingCache cache;
     private final Keys keys;
 
-    private Gateway(GatewayOptions options, GatewayConfig config, Map<Provider, ProviderAdapter> adapters,
+    private Gateway(GatewayOptions options, GatewayConfig config, Map<String, ProviderAdapter> adapters,
                     Function<String, String> env) {
         this.config = config;
         this.adapters.putAll(adapters);
@@ -145,8 +146,9 @@ public final class Gateway {
         main.bind("errorResponder", new ErrorResponder());
         main.bind("localAdapter", localAdapter);
         main.bind("batchCollector", new BatchCollector());
+        main.bind("textOnly", new dev.embeddings.gateway.provider.TextOnly());
         main.bind("kafkaPipeline", new dev.embeddings.gateway.pipeline.KafkaPipeline());
-        adapters.forEach((p, a) -> main.bind(p.prefix() + "Adapter", a));
+        adapters.forEach((route, a) -> main.bind(route + "Adapter", a));
         // vector spaces (start-up refuses groups and fallbacks that cross them) and the per-input cache (cache/),
         // steps of direct:embed; last, since a Redis store starts connecting here
         cache = EmbeddingCache.create(config, env, VectorSpaces.of(config, routerSettings), registry);
@@ -170,6 +172,8 @@ public final class Gateway {
                 requestParser.setLimits(inputLimits(m.getCamelContext()));
                 shutdown.setDrainMs(Long.parseLong(m.getCamelContext().getPropertiesComponent()
                         .resolveProperty("gateway.drainTimeoutMs").orElse(String.valueOf(GracefulShutdown.DEFAULT_DRAIN_MS))));
+                // an edited routeTemplate also re-creates the routes made from it (provider-pipeline.yaml)
+                TemplatedRoutesReload.install(m.getCamelContext());
                 try {
                     m.getCamelContext().addStartupListener(new org.apache.camel.ExtendedStartupListener() {
                         @Override
@@ -226,15 +230,15 @@ public final class Gateway {
         GatewayConfig config = new ConfigLoader(env).load(options.config());
         // every configured secret is redacted from any output (ConfigLoader registered the rest while resolving)
         Redactor.addSecret(config.masterKey());
-        Map<Provider, ProviderAdapter> adapters = adapters(env);
+        Map<String, ProviderAdapter> adapters = adapters(env);
         long timeoutMs = defaultTimeoutMs(config);
         adapters.values().forEach(a -> a.setDefaultTimeoutMs(timeoutMs));
         try {
             for (Deployment d : config.deployments()) {
                 if (d.provider() == Provider.LOCAL) {
                     LocalAdapter.checkDeployment(d);
-                } else if (adapters.containsKey(d.provider())) {
-                    adapters.get(d.provider()).prepare(d);
+                } else if (adapters.containsKey(d.provider().route())) {
+                    adapters.get(d.provider().route()).prepare(d);
                 }
             }
             return new Gateway(options, config, adapters, env);
@@ -245,13 +249,24 @@ public final class Gateway {
         }
     }
 
-    /** The adapter of every provider that has one (the local model has its own). */
-    private static Map<Provider, ProviderAdapter> adapters(Function<String, String> env) {
-        Map<Provider, ProviderAdapter> m = new EnumMap<>(Provider.class);
-        m.put(Provider.BEDROCK, new BedrockAdapter(env));
-        m.put(Provider.SAGEMAKER, new SageMakerAdapter(env));
-        m.put(Provider.AZURE, new AzureAdapter(env));
-        m.put(Provider.HUGGINGFACE, new HuggingFaceAdapter(env));
+    /**
+     * The adapter of every provider route that has one (the local model has its own), by route name: what
+     * {@code routes/provider-<route>.yaml} names as {@code <route>Adapter}.
+     */
+    private static Map<String, ProviderAdapter> adapters(Function<String, String> env) {
+        Map<String, ProviderAdapter> m = new java.util.LinkedHashMap<>();
+        m.put(Provider.BEDROCK.route(), new BedrockAdapter(env));
+        m.put(Provider.SAGEMAKER.route(), new SageMakerAdapter(env));
+        m.put(Provider.AZURE.route(), new AzureAdapter(env));
+        m.put(Provider.HUGGINGFACE.route(), new HuggingFaceAdapter(env));
+        for (OpenAiCompatibleAdapter.Dialect dialect : OpenAiCompatibleAdapter.Dialect.values()) {
+            OpenAiCompatibleAdapter a = new OpenAiCompatibleAdapter(dialect, env);
+            m.put(a.provider().route(), a);
+        }
+        m.put(Provider.COHERE.route(), new dev.embeddings.gateway.provider.cohere.CohereAdapter(env));
+        m.put(Provider.VERTEX_AI.route(), new dev.embeddings.gateway.provider.google.VertexAdapter(env));
+        m.put(Provider.GEMINI.route(), new dev.embeddings.gateway.provider.google.GeminiAdapter(env));
+        m.put(Provider.OLLAMA.route(), new dev.embeddings.gateway.provider.ollama.OllamaAdapter(env));
         return m;
     }
 
@@ -317,6 +332,12 @@ public final class Gateway {
                             && r.getInput().getEndpointUri().startsWith("platform-http:"));
                 }
                 ctx.addRoutes(b);
+            }
+            // the provider routes are templatedRoutes: made once every file's templates are in
+            for (RoutesBuilder b : builders) {
+                if (b instanceof RouteBuilder rb) {
+                    rb.addTemplatedRoutesToCamelContext(ctx);
+                }
             }
             ctx.addService(new org.apache.camel.support.service.ServiceSupport() {
                 @Override

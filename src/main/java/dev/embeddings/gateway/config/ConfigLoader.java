@@ -41,12 +41,6 @@ public final class ConfigLoader {
     private static final String ENV_PREFIX = "os.environ/";
     private static final Set<String> KNOWN_TOP = Set.of("model_list", "general_settings", "litellm_settings",
             "router_settings");
-    /** litellm_settings / router_settings keys that the gateway implements (RouterSettings, CacheSettings, VectorSpaces). */
-    private static final Set<String> IMPLEMENTED = Set.of("routing_strategy", "num_retries", "retry_after",
-            "fallbacks", "allowed_fails", "cooldown_time", "timeout", "request_timeout", "cache", "cache_params",
-            "allow_cross_space_fallback",
-            // shared rate counters of virtual keys (keys/RedisSettings)
-            "redis_host", "redis_port", "redis_password", "redis_url");
     /** Keys whose os.environ/ values are not secrets (model ids, URLs, versions, regions, projects). */
     private static final Set<String> NOT_SECRET = Set.of("model", "model_name", "api_base", "base_url",
             "api_version", "aws_region_name", "region_name", "vertex_project", "vertex_location", "sagemaker_format",
@@ -105,6 +99,7 @@ public final class ConfigLoader {
 
         Map<String, Object> general = mapping(top.get("general_settings"), "general_settings");
         general = asStringMap(resolve(general, "general_settings"));
+        checkKeys("general_settings", general.keySet(), ConfigKeys.GENERAL_USED, ConfigKeys.GENERAL_KNOWN);
         Object mk = general.get("master_key");
         String masterKey = mk == null ? null : mk.toString();
         if (masterKey != null && masterKey.isBlank()) {
@@ -114,8 +109,8 @@ public final class ConfigLoader {
                 "litellm_settings"));
         Map<String, Object> router = asStringMap(resolve(mapping(top.get("router_settings"), "router_settings"),
                 "router_settings"));
-        logIgnored("litellm_settings", litellm.keySet());
-        logIgnored("router_settings", router.keySet());
+        checkKeys("litellm_settings", litellm.keySet(), ConfigKeys.SETTINGS_USED, ConfigKeys.SETTINGS_KNOWN);
+        checkKeys("router_settings", router.keySet(), ConfigKeys.SETTINGS_USED, ConfigKeys.SETTINGS_KNOWN);
 
         Object list = top.get("model_list");
         if (list == null) {
@@ -125,9 +120,22 @@ public final class ConfigLoader {
             throw new ConfigException(source + ": model_list must be a list");
         }
         List<Deployment> deployments = new ArrayList<>();
+        Map<String, String> skipped = new LinkedHashMap<>();
         for (int i = 0; i < entries.size(); i++) {
-            deployments.add(entry(entries.get(i), i));
+            Deployment d = entry(entries.get(i), i, skipped);
+            if (d != null) {
+                deployments.add(d);
+            }
         }
+        if (!skipped.isEmpty()) {
+            LOG.info("config: {} model_list entries have no embeddings here and are skipped: {}", skipped.size(),
+                    skipped.entrySet().stream().map(e -> e.getKey() + " (" + e.getValue() + ")")
+                            .collect(java.util.stream.Collectors.joining(", ")));
+        }
+        Set<String> served = new java.util.HashSet<>();
+        deployments.forEach(d -> served.add(d.modelName()));
+        litellm = withoutSkippedFallbacks(litellm, "litellm_settings", served);
+        router = withoutSkippedFallbacks(router, "router_settings", served);
         Set<String> ids = new java.util.HashSet<>();
         for (Deployment d : deployments) {
             if (!ids.add(d.id())) {
@@ -141,7 +149,12 @@ public final class ConfigLoader {
         return new GatewayConfig(List.copyOf(deployments), masterKey, litellm, router, general);
     }
 
-    private Deployment entry(Object raw, int index) {
+    /**
+     * One model_list entry as a Deployment, or null when it has no embeddings here: then {@code skipped} gets
+     * "model_name → reason". Throws ConfigException for a malformed entry, or one that says
+     * {@code model_info.mode: embedding} with a provider the gateway has no embeddings for.
+     */
+    private Deployment entry(Object raw, int index, Map<String, String> skipped) {
         String where = "model_list[" + index + "]";
         if (!(raw instanceof Map<?, ?> m)) {
             throw new ConfigException(where + ": an entry must be a mapping with model_name and litellm_params");
@@ -169,14 +182,46 @@ public final class ConfigLoader {
         if (!(model instanceof String ms) || ms.isBlank()) {
             throw new ConfigException(where + ": litellm_params.model is missing (expected \"<provider>/<model id>\")");
         }
+        ms = ms.trim();
         int slash = ms.indexOf('/');
-        if (slash <= 0 || slash == ms.length() - 1) {
+        String prefix;
+        String upstream;
+        Object custom = params.get("custom_llm_provider");
+        if (custom instanceof String c && !c.isBlank()) {
+            // LiteLLM: the provider named apart, the whole model string is the upstream id
+            prefix = c.trim();
+            upstream = slash > 0 && Provider.find(ms.substring(0, slash)) != null
+                    && Provider.find(ms.substring(0, slash)) == Provider.find(prefix) ? ms.substring(slash + 1) : ms;
+        } else if (slash < 0) {
+            // LiteLLM's bare names (text-embedding-3-small, gpt-4o) are OpenAI's
+            prefix = Provider.OPENAI.prefix();
+            upstream = ms;
+        } else {
+            prefix = ms.substring(0, slash);
+            upstream = ms.substring(slash + 1);
+        }
+        if (prefix.isBlank() || upstream.isBlank()) {
             throw new ConfigException(where + ": litellm_params.model '" + ms
                     + "' must be \"<provider>/<model id>\", e.g. bedrock/amazon.titan-embed-text-v1");
         }
-        Provider provider = Provider.fromPrefix(ms.substring(0, slash), where);
-        String upstream = ms.substring(slash + 1);
+        Provider provider = Provider.find(prefix);
+        Object mode = modelInfo.get("mode");
+        if (provider == null && mode != null && "embedding".equalsIgnoreCase(mode.toString().trim())) {
+            throw new ConfigException(where + ": model_info.mode is embedding, but provider '" + prefix
+                    + "' has no embeddings in this gateway (supported: " + Provider.known() + ")");
+        }
+        String skip = provider == null ? "provider '" + prefix + "' has no embeddings here"
+                : EmbeddingModels.skipReason(provider, upstream, params, modelInfo);
+        if (skip != null) {
+            skipped.put(modelName, skip);
+            return null;
+        }
+        checkKeys(where + " litellm_params", params.keySet(), ConfigKeys.PARAMS_USED, ConfigKeys.PARAMS_KNOWN);
         Deployment d = new Deployment(modelName, provider, upstream, params, modelInfo, index);
+        Object vectorSize = modelInfo.get("output_vector_size");
+        if (vectorSize != null && !(vectorSize instanceof Integer n && n > 0)) {
+            throw new ConfigException(where + ": model_info.output_vector_size must be a positive integer");
+        }
         // typed keys are checked now so that a malformed value stops start-up, not a request
         for (String k : List.of("timeout", "max_batch_size", "max_parallel_requests", "rpm", "tpm", "weight")) {
             Double v = d.number(k);
@@ -293,11 +338,75 @@ public final class ConfigLoader {
         return (Map<String, Object>) o;
     }
 
-    private static void logIgnored(String section, Set<String> present) {
-        Set<String> keys = new java.util.TreeSet<>(present);
-        keys.removeAll(IMPLEMENTED);
-        if (!keys.isEmpty()) {
-            LOG.info("config: {} keys {} are accepted and not implemented yet: ignored", section, keys);
+    /**
+     * Warns once about every key of a section that is neither read by the gateway ({@code used}) nor a LiteLLM
+     * setting it knows ({@code known}), naming the key and the section or entry: a typo such as {@code tiemout}
+     * must not pass silently. Known LiteLLM keys the gateway does not use are listed at INFO.
+     */
+    private static void checkKeys(String where, Set<String> present, Set<String> used, Set<String> known) {
+        Set<String> unused = new java.util.TreeSet<>();
+        for (String k : present) {
+            if (used.contains(k)) {
+                continue;
+            }
+            if (known.contains(k)) {
+                unused.add(k);
+            } else {
+                LOG.warn("config: {}: unknown key '{}' is ignored (not a LiteLLM setting this gateway knows; "
+                        + "a typo?)", where, k);
+            }
         }
+        if (!unused.isEmpty()) {
+            LOG.info("config: {}: LiteLLM keys {} are accepted and not used by this gateway", where, unused);
+        }
+    }
+
+    /**
+     * The settings with their {@code fallbacks} cut to the groups that are served: a chat model's fallbacks (its
+     * entry skipped) are dropped, and so is a skipped group as a fallback target.
+     */
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> withoutSkippedFallbacks(Map<String, Object> settings, String section,
+                                                             Set<String> served) {
+        if (!(settings.get("fallbacks") instanceof List<?> list)) {
+            return settings;
+        }
+        List<Object> kept = new ArrayList<>();
+        boolean changed = false;
+        for (Object item : list) {
+            if (!(item instanceof Map<?, ?> m)) {
+                kept.add(item);
+                continue;
+            }
+            Map<String, Object> out = new LinkedHashMap<>();
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                String group = String.valueOf(e.getKey());
+                if (!served.contains(group)) {
+                    changed = true;
+                    continue;
+                }
+                if (e.getValue() instanceof List<?> targets) {
+                    List<Object> t = new ArrayList<>(targets);
+                    changed |= t.removeIf(x -> !served.contains(String.valueOf(x)));
+                    if (!t.isEmpty()) {
+                        out.put(group, t);
+                    } else {
+                        changed = true;
+                    }
+                } else {
+                    out.put(group, e.getValue());
+                }
+            }
+            if (!out.isEmpty()) {
+                kept.add(out);
+            }
+        }
+        if (!changed) {
+            return settings;
+        }
+        LOG.info("config: {}.fallbacks: entries naming skipped (non-embedding) model groups are ignored", section);
+        Map<String, Object> copy = new LinkedHashMap<>(settings);
+        copy.put("fallbacks", kept);
+        return copy;
     }
 }

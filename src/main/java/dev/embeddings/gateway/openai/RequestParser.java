@@ -332,13 +332,18 @@ public final class RequestParser {
         if (first == JsonToken.END_ARRAY) {
             throw GatewayException.invalid("input", "input must not be an empty array.");
         }
-        if (first == JsonToken.VALUE_STRING) {
+        if (first == JsonToken.VALUE_STRING || first == JsonToken.START_OBJECT) {
             List<String> texts = new ArrayList<>();
             for (JsonToken e = first; e != JsonToken.END_ARRAY; e = p.nextToken()) {
+                checkCount(texts.size());
+                if (e == JsonToken.START_OBJECT) {
+                    // image items ({"type": "image_url", ...}) become their data URL
+                    texts.add(ImageInputItem.dataUrl(MAPPER.readTree(p), texts.size()));
+                    continue;
+                }
                 if (e != JsonToken.VALUE_STRING) {
                     throw badInput();
                 }
-                checkCount(texts.size());
                 texts.add(text(p.getText(), texts.size()));
             }
             return new Input(texts, null, false);

@@ -159,6 +159,11 @@ public final class AwsClients {
             if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
                 throw new URISyntaxException(url, "not an http(s) URL");
             }
+            if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
+                // the SDK signs and sends its own path and query: a query in an endpoint override would be dropped
+                throw new ConfigException(where(d) + ": " + source + " must not carry a query string (an AWS "
+                        + "endpoint override is scheme, host, port and path)");
+            }
             return uri;
         } catch (URISyntaxException e) {
             throw new ConfigException(where(d) + ": " + source + " must be an http(s) URL");

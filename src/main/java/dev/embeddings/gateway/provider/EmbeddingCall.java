@@ -16,12 +16,13 @@ public record EmbeddingCall(EmbeddingRequest request, Deployment deployment) {
 
     /**
      * Readies {@code exchange} for the deployment's provider route: the request as body, this call as
-     * {@value #PROPERTY}, the provider prefix as {@value ModelRegistry#PROVIDER_PROPERTY} (what the content-based
-     * router of direct:embed switches on).
+     * {@value #PROPERTY}, the provider's route name ({@code Provider.route()}, e.g. {@code openai} for every
+     * OpenAI-compatible prefix) as {@value ModelRegistry#PROVIDER_PROPERTY} (what the content-based router of
+     * direct:embed switches on).
      */
     public void attachTo(Exchange exchange) {
         exchange.getMessage().setBody(request);
         exchange.setProperty(PROPERTY, this);
-        exchange.setProperty(ModelRegistry.PROVIDER_PROPERTY, deployment.provider().prefix());
+        exchange.setProperty(ModelRegistry.PROVIDER_PROPERTY, deployment.provider().route());
     }
 }

@@ -121,15 +121,17 @@ class ConfigLoaderTest {
     }
 
     @Test
-    void unknownProviderPrefixStopsStartUp() {
+    void anEmbeddingEntryOfAProviderWithoutEmbeddingsStopsStartUp() {
         ConfigException e = assertThrows(ConfigException.class, () -> parse("""
                 model_list:
                   - model_name: x
                     litellm_params:
-                      model: vertex_ai/textembedding-gecko
+                      model: anthropic/claude-embed
+                    model_info:
+                      mode: embedding
                 """, Map.of()));
-        assertTrue(e.getMessage().contains("vertex_ai"), e.getMessage());
-        assertTrue(e.getMessage().contains("'x'"), e.getMessage());
+        assertEquals("model_list entry 'x': model_info.mode is embedding, but provider 'anthropic' has no embeddings "
+                + "in this gateway (supported: " + Provider.known() + ")", e.getMessage());
     }
 
     @Test
@@ -138,8 +140,9 @@ class ConfigLoaderTest {
                 "model_list: {a: 1}",
                 "model_list:\n  - litellm_params: {model: local/all-minilm-l6-v2}",
                 "model_list:\n  - model_name: x\n    litellm_params: {api_base: http://127.0.0.1}",
-                "model_list:\n  - model_name: x\n    litellm_params: {model: no-prefix}",
                 "model_list:\n  - model_name: x\n    litellm_params: {model: 'azure/'}",
+                "model_list:\n  - model_name: x\n    litellm_params: {model: '/x'}",
+                "model_list:\n  - model_name: x\n    litellm_params: {model: local/m}\n    model_info: {output_vector_size: wide}",
                 "model_list:\n  - model_name: x\n    litellm_params: [1, 2]",
                 "model_list:\n  - model_name: x\n    litellm_params: {model: azure/a, timeout: -1}",
                 "model_list:\n  - model_name: x\n    litellm_params: {model: azure/a, max_batch_size: lots}",

@@ -6,6 +6,8 @@ import dev.embeddings.gateway.config.Provider;
 import dev.embeddings.gateway.provider.Batch;
 import dev.embeddings.gateway.provider.BatchResult;
 import dev.embeddings.gateway.provider.EmbeddingCall;
+import dev.embeddings.gateway.provider.InputLimits;
+import dev.embeddings.gateway.provider.Urls;
 import dev.embeddings.gateway.provider.OpenAiFormat;
 import dev.embeddings.gateway.provider.ProviderAdapter;
 import dev.embeddings.gateway.provider.UpstreamErrors;
@@ -28,7 +30,9 @@ import java.util.function.Function;
  *   <li>{@code api_version}: config, else {@code AZURE_API_VERSION}, else {@value #DEFAULT_API_VERSION}.</li>
  *   <li>Body: {@code input} (texts or token ids as they are), {@code dimensions}, {@code user}, and
  *       {@code encoding_format: float} (the gateway does base64 itself). Upstream usage is kept.</li>
- *   <li>Batch size 2048.</li>
+ *   <li>Batch size 2048, at most 300,000 tokens per call (OpenAI's limits); 8192 tokens per input (cl100k_base),
+ *       checked before any call (400 {@code context_length_exceeded}).</li>
+ *   <li>An {@code api_base} with a query string keeps it, after the deployment path.</li>
  * </ul>
  */
 public final class AzureAdapter extends ProviderAdapter {
@@ -86,18 +90,39 @@ public final class AzureAdapter extends ProviderAdapter {
         UpstreamErrors.addSecret(env.apply("AZURE_API_KEY"));
     }
 
-    /** The upstream URL (with the api-version query) for a base, deployment and version. */
+    /**
+     * The upstream URL for a base, deployment and version: the deployment path goes before a query the base carries
+     * ({@code https://r.openai.azure.com?sig=x} → {@code .../openai/deployments/d/embeddings?sig=x&api-version=v}).
+     */
     static String url(String apiBase, String deployment, String apiVersion) {
-        String base = apiBase.endsWith("/") ? apiBase.substring(0, apiBase.length() - 1) : apiBase;
-        String path;
-        if (base.contains("/openai/deployments/")) {
-            path = base.endsWith("/embeddings") ? base : base + "/embeddings";
+        String base = apiBase.trim();
+        String path = Urls.path(base);
+        String url;
+        if (path.contains("/openai/deployments/")) {
+            url = path.replaceAll("/+$", "").endsWith("/embeddings") ? base : Urls.appendPath(base, "embeddings");
         } else {
-            path = base + "/openai/deployments/" + URLEncoder.encode(deployment, StandardCharsets.UTF_8)
-                    + "/embeddings";
+            url = Urls.appendPath(base, "openai/deployments/" + URLEncoder.encode(deployment, StandardCharsets.UTF_8)
+                    + "/embeddings");
         }
-        return path + "?api-version=" + URLEncoder.encode(apiVersion, StandardCharsets.UTF_8);
+        return Urls.withParam(url, "api-version", apiVersion);
     }
+
+    /** OpenAI's embedding models: 8192 tokens per input (cl100k_base). */
+    @Override
+    protected InputLimits inputLimits(Deployment d) {
+        return OPENAI_LIMITS;
+    }
+
+    /** OpenAI's limit of 300,000 tokens summed over one request's inputs. */
+    @Override
+    protected int maxBatchTokens(Deployment d) {
+        return OPENAI_REQUEST_TOKENS;
+    }
+
+    /** 8192 tokens per input, OpenAI's limit for its embedding models (cl100k_base counts them exactly). */
+    public static final InputLimits OPENAI_LIMITS = new InputLimits(0, 8192);
+    /** Tokens summed over one request's inputs, OpenAI's documented limit. */
+    public static final int OPENAI_REQUEST_TOKENS = 300_000;
 
     /** Camel entry in the split: body = Batch → JSON request bytes, auth headers, endpoint property. */
     public void request(Exchange exchange) {
@@ -106,9 +131,7 @@ public final class AzureAdapter extends ProviderAdapter {
         Batch batch = exchange.getMessage().getBody(Batch.class);
         Message m = exchange.getMessage();
         m.setBody(OpenAiFormat.request(batch, call.request(), null, true));
-        m.setHeader(Exchange.HTTP_METHOD, "POST");
-        m.setHeader(Exchange.CONTENT_TYPE, "application/json");
-        m.setHeader("Accept", "application/json");
+        jsonPost(m);
         String key = d.string("api_key") != null ? d.string("api_key") : env.apply("AZURE_API_KEY");
         if (d.string("azure_ad_token") != null) {
             m.setHeader("Authorization", "Bearer " + d.string("azure_ad_token"));

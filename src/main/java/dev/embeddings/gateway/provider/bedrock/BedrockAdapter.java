@@ -102,6 +102,21 @@ public final class BedrockAdapter extends ProviderAdapter implements CamelContex
     }
 
     @Override
+    protected java.util.Set<String> forwardedFields(Deployment d) {
+        return target(d).family().extras();
+    }
+
+    @Override
+    protected dev.embeddings.gateway.provider.InputLimits inputLimits(Deployment d) {
+        return target(d).family().inputLimits();
+    }
+
+    @Override
+    protected long imageMaxBytes(Deployment d) {
+        return target(d).family().imageMaxBytes();
+    }
+
+    @Override
     protected void validate(EmbeddingCall call) {
         target(call.deployment()).family().validate(call.request(), call.deployment().modelName());
     }
@@ -116,8 +131,8 @@ public final class BedrockAdapter extends ProviderAdapter implements CamelContex
         if (family == null) {
             throw new ConfigException("model_list entry '" + d.modelName() + "': unknown Bedrock embedding model '"
                     + d.upstreamModel() + "' (supported: amazon.titan-embed-text-v1, amazon.titan-embed-g1-text-02, "
-                    + "amazon.titan-embed-text-v2:0, cohere.embed-english-v3, cohere.embed-multilingual-v3, "
-                    + "cohere.embed-v4:0)");
+                    + "amazon.titan-embed-text-v2:0, amazon.titan-embed-image-v1, cohere.embed-english-v3, "
+                    + "cohere.embed-multilingual-v3, cohere.embed-v4:0)");
         }
         Integer batch = d.integer("max_batch_size");
         if (batch != null && (batch < 1 || batch > family.maxBatch())) {

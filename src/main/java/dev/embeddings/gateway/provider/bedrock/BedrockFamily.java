@@ -28,6 +28,10 @@ import java.util.regex.Pattern;
  *   <li>{@link #TITAN_V2}: {@code amazon.titan-embed-text-v2:0}; one input per call. Request
  *       {@code {"inputText","dimensions"?,"normalize"}}, {@code dimensions} 256 | 512 | 1024 (default 1024),
  *       {@code normalize} default true; same answer as v1.</li>
+ *   <li>{@link #TITAN_MULTIMODAL}: {@code amazon.titan-embed-image-v1} (Titan Multimodal Embeddings G1); one input per
+ *       call, a text ({@code {"inputText"}}) or an image ({@code {"inputImage": <base64, no data: prefix>}}), with
+ *       {@code embeddingConfig.outputEmbeddingLength} 256 | 384 | 1024 (default 1024); images up to 25 MB; same
+ *       answer as v1.</li>
  *   <li>{@link #COHERE_V3}: {@code cohere.embed-english-v3}, {@code cohere.embed-multilingual-v3}; up to 96 texts
  *       per call. Request {@code {"texts":[…],"input_type","truncate"?}}; answer
  *       {@code {"embeddings":[[1024 floats]…],"id","response_type":"embeddings_floats","texts"}} (no token
@@ -36,6 +40,9 @@ import java.util.regex.Pattern;
  *       {@code output_dimension} 256 | 512 | 1024 | 1536 (default 1536); answer
  *       {@code {"embeddings":{"float":[[…]…]},"response_type":"embeddings_by_type",…}}.</li>
  * </ul>
+ * Cohere families take one image per call as {@code {"images": ["data:image/...;base64,..."], "input_type": "image"}}
+ * (5 MB at most). Limits checked before any call: Titan text 50,000 characters and 8,192 tokens per input, Cohere v3
+ * 2,048 characters per text.
  * Model ids may carry a cross-region inference profile prefix ({@code us.}, {@code eu.}, {@code apac.},
  * {@code global.}, …). Answers of either Cohere shape are accepted for both Cohere families.
  */
@@ -43,8 +50,20 @@ public enum BedrockFamily {
 
     TITAN_V1(1, Set.of(), Set.of()),
     TITAN_V2(1, Set.of(256, 512, 1024), Set.of("normalize")),
+    TITAN_MULTIMODAL(1, Set.of(256, 384, 1024), Set.of()),
     COHERE_V3(96, Set.of(), Set.of("input_type", "truncate")),
     COHERE_V4(96, Set.of(256, 512, 1024, 1536), Set.of("input_type", "truncate"));
+
+    /** Titan text models: at most 50,000 characters and 8,192 tokens per input (cl100k_base as the estimate). */
+    static final dev.embeddings.gateway.provider.InputLimits TITAN_LIMITS =
+            new dev.embeddings.gateway.provider.InputLimits(50_000, 8192);
+    /** Cohere Embed v3 on Bedrock: at most 2,048 characters per text. */
+    static final dev.embeddings.gateway.provider.InputLimits COHERE_V3_LIMITS =
+            new dev.embeddings.gateway.provider.InputLimits(2048, 0);
+    /** Titan Multimodal G1: images up to 25 MB. */
+    static final long TITAN_IMAGE_BYTES = 25L * 1024 * 1024;
+    /** Cohere Embed v3/v4: images up to 5 MB. */
+    static final long COHERE_IMAGE_BYTES = 5L * 1024 * 1024;
 
     /** Cohere's input_type when the client sent none (LiteLLM's default too). */
     public static final String DEFAULT_INPUT_TYPE = "search_document";
@@ -70,6 +89,9 @@ public enum BedrockFamily {
         if (id.startsWith("amazon.titan-embed-text-v2")) {
             return TITAN_V2;
         }
+        if (id.startsWith("amazon.titan-embed-image-v1")) {
+            return TITAN_MULTIMODAL;
+        }
         if (id.startsWith("cohere.embed-english-v3") || id.startsWith("cohere.embed-multilingual-v3")) {
             return COHERE_V3;
         }
@@ -77,6 +99,24 @@ public enum BedrockFamily {
             return COHERE_V4;
         }
         return null;
+    }
+
+    /** The documented per-input limits: Titan text 50,000 characters / 8,192 tokens, Cohere v3 2,048 characters. */
+    public dev.embeddings.gateway.provider.InputLimits inputLimits() {
+        return switch (this) {
+            case TITAN_V1, TITAN_V2 -> TITAN_LIMITS;
+            case COHERE_V3 -> COHERE_V3_LIMITS;
+            default -> dev.embeddings.gateway.provider.InputLimits.NONE;
+        };
+    }
+
+    /** The largest image this family embeds (bytes), 0 for text-only families. */
+    public long imageMaxBytes() {
+        return switch (this) {
+            case TITAN_MULTIMODAL -> TITAN_IMAGE_BYTES;
+            case COHERE_V3, COHERE_V4 -> COHERE_IMAGE_BYTES;
+            default -> 0;
+        };
     }
 
     /** Inputs per InvokeModel call: 1 for Titan, 96 for Cohere. */
@@ -127,16 +167,18 @@ public enum BedrockFamily {
         StringWriter out = new StringWriter(128);
         try (JsonGenerator g = JsonVectors.FACTORY.createGenerator(out)) {
             g.writeStartObject();
+            boolean image = dev.embeddings.gateway.provider.ImageInputs.isImage(batch.texts().get(0));
             if (isCohere()) {
-                g.writeArrayFieldStart("texts");
+                g.writeArrayFieldStart(image ? "images" : "texts");
                 for (String t : batch.texts()) {
                     g.writeString(t);
                 }
                 g.writeEndArray();
                 JsonNode inputType = req.extras().get("input_type");
-                g.writeStringField("input_type", inputType != null ? inputType.asText() : DEFAULT_INPUT_TYPE);
+                g.writeStringField("input_type", image ? "image"
+                        : inputType != null ? inputType.asText() : DEFAULT_INPUT_TYPE);
                 JsonNode truncate = req.extras().get("truncate");
-                if (truncate != null) {
+                if (truncate != null && !image) {
                     g.writeStringField("truncate", truncate.asText());
                 }
                 if (this == COHERE_V4) {
@@ -146,6 +188,18 @@ public enum BedrockFamily {
                     if (req.dimensions() != null) {
                         g.writeNumberField("output_dimension", req.dimensions());
                     }
+                }
+            } else if (this == TITAN_MULTIMODAL) {
+                if (image) {
+                    g.writeStringField("inputImage", dev.embeddings.gateway.provider.ImageInputs.parse(
+                            batch.texts().get(0), batch.offset(), 0, req.model()).base64());
+                } else {
+                    g.writeStringField("inputText", batch.texts().get(0));
+                }
+                if (req.dimensions() != null) {
+                    g.writeObjectFieldStart("embeddingConfig");
+                    g.writeNumberField("outputEmbeddingLength", req.dimensions());
+                    g.writeEndObject();
                 }
             } else {
                 g.writeStringField("inputText", batch.texts().get(0));

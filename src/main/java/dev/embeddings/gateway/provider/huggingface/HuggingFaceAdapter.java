@@ -15,6 +15,7 @@ import dev.embeddings.gateway.provider.EmbeddingCall;
 import dev.embeddings.gateway.provider.OpenAiFormat;
 import dev.embeddings.gateway.provider.ProviderAdapter;
 import dev.embeddings.gateway.provider.UpstreamErrors;
+import dev.embeddings.gateway.provider.Urls;
 import dev.embeddings.gateway.provider.huggingface.FeatureExtraction.Pooling;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
@@ -35,16 +36,18 @@ import java.util.function.Function;
  * in {@link #prepare}:
  * <ul>
  *   <li><b>Native</b> ({@code api_base} set, an Inference Endpoint or a TEI server): {@code POST {api_base}} with
- *       {@code {"inputs":[text, ...]}} plus the client's {@code truncate}, {@code normalize}, {@code prompt_name},
- *       {@code truncation_direction} when it sent them (TEI's {@code /embed} parameters; no other client field
- *       reaches the upstream). The answer is parsed by {@link FeatureExtraction}: {@code [d]}, {@code [n][d]}, or
+ *       {@code {"inputs":[text, ...]}} plus {@code truncate}, {@code normalize}, {@code prompt_name},
+ *       {@code truncation_direction} (TEI's {@code /embed} parameters) from the client, else from the deployment's
+ *       litellm_params; no other client field reaches the upstream. Calls carry at most
+ *       {@value #DEFAULT_MAX_BATCH_BYTES} bytes of inputs ({@code max_batch_bytes}). The answer is parsed by {@link FeatureExtraction}: {@code [d]}, {@code [n][d]}, or
  *       token vectors {@code [n][t][d]} / {@code [n][1][t][d]} pooled by {@code litellm_params.pooling}
  *       ({@code mean}, the default, or {@code cls}). Token-id inputs are decoded with cl100k_base first;
  *       {@code dimensions} is not sent (matryoshka truncation by the gateway, see
  *       {@link dev.embeddings.gateway.provider.Dimensions}). Usage: counted with cl100k_base, since the upstream
  *       reports none.</li>
  *   <li><b>OpenAI format</b> ({@code api_base} ending in {@code /v1} or {@code /v1/}, e.g. TEI's or an Inference
- *       Endpoint's OpenAI route): {@code POST {api_base}/embeddings} with {@code {"input", "model": <model id>,
+ *       Endpoint's OpenAI route, or in {@code /v1/embeddings}, that route itself): {@code POST {api_base}/embeddings}
+ *       (the base as it is when it ends in {@code /embeddings}) with {@code {"input", "model": <model id>,
  *       "encoding_format": "float", "dimensions"?, "user"?}}; token ids and {@code dimensions} are forwarded and the
  *       upstream's usage is kept (see {@link OpenAiFormat}).</li>
  *   <li><b>Serverless</b> (no {@code api_base}): native format against {@link #serverlessUrl}, i.e.
@@ -93,6 +96,24 @@ public final class HuggingFaceAdapter extends ProviderAdapter {
     protected boolean acceptsTokenIds(Deployment d) {
         return target(d).openAi();
     }
+
+    /** TEI's {@code /embed} fields, from the client or else the deployment's litellm_params (native upstreams). */
+    @Override
+    protected java.util.Set<String> forwardedFields(Deployment d) {
+        return target(d).openAi() ? java.util.Set.of() : java.util.Set.copyOf(BODY_EXTRAS);
+    }
+
+    /**
+     * 1 MB per call: TEI refuses bodies over its {@code --payload-limit} (2,000,000 bytes by default) with 413, and
+     * the JSON around the inputs and escaping need room.
+     */
+    @Override
+    protected long defaultMaxBatchBytes(Deployment d) {
+        return DEFAULT_MAX_BATCH_BYTES;
+    }
+
+    /** The byte budget of one call's inputs by default. */
+    public static final long DEFAULT_MAX_BATCH_BYTES = 1_000_000;
 
     /** Only the OpenAI-format upstream takes {@code dimensions}. */
     @Override
@@ -182,29 +203,28 @@ public final class HuggingFaceAdapter extends ProviderAdapter {
         return l.startsWith("http://") || l.startsWith("https://");
     }
 
-    /** Whether an api_base is an OpenAI-compatible root: its path ends in {@code /v1}, optionally with a slash. */
+    /**
+     * Whether an api_base speaks the OpenAI format: its path ends in {@code /v1} (an OpenAI-compatible root) or
+     * {@code /v1/embeddings} (TEI's OpenAI route itself), optionally with a slash; a query string does not count.
+     */
     static boolean isOpenAiBase(String apiBase) {
         String path;
         try {
-            path = java.net.URI.create(apiBase).getRawPath();
+            path = java.net.URI.create(Urls.path(apiBase)).getRawPath();
         } catch (IllegalArgumentException e) {
-            path = apiBase;
+            path = Urls.path(apiBase);
         }
-        if (path == null) {
-            return false;
-        }
-        String p = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
-        return p.endsWith("/v1");
+        String p = path == null ? "" : path.replaceAll("/+$", "");
+        return p.endsWith("/v1") || p.endsWith("/v1/embeddings");
     }
 
     /**
-     * {@code {api_base}/embeddings} for an OpenAI-compatible api_base ({@code .../v1} or {@code .../v1/}); a query
-     * string stays at the end.
+     * The OpenAI-format URL of an api_base: {@code {api_base}/embeddings} for a root ({@code .../v1}), the base as it
+     * is when it already ends in {@code /embeddings}; a query string stays at the end.
      */
     static String openAiUrl(String apiBase) {
-        int q = apiBase.indexOf('?');
-        String path = q < 0 ? apiBase : apiBase.substring(0, q);
-        return (path.endsWith("/") ? path : path + "/") + "embeddings" + (q < 0 ? "" : apiBase.substring(q));
+        return Urls.path(apiBase).replaceAll("/+$", "").endsWith("/embeddings") ? apiBase
+                : Urls.appendPath(apiBase, "embeddings");
     }
 
     /**
@@ -231,9 +251,7 @@ public final class HuggingFaceAdapter extends ProviderAdapter {
         Message m = exchange.getMessage();
         m.setBody(t.openAi() ? OpenAiFormat.request(batch, call.request(), d.upstreamModel(), true)
                 : nativeRequest(batch, call.request()));
-        m.setHeader(Exchange.HTTP_METHOD, "POST");
-        m.setHeader(Exchange.CONTENT_TYPE, "application/json");
-        m.setHeader("Accept", "application/json");
+        jsonPost(m);
         if (t.apiKey() != null) {
             m.setHeader("Authorization", "Bearer " + t.apiKey());
         }

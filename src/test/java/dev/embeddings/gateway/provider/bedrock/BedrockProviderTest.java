@@ -476,11 +476,11 @@ class BedrockProviderTest {
                 model_list:
                   - model_name: image
                     litellm_params:
-                      model: bedrock/amazon.titan-embed-image-v1
+                      model: bedrock/amazon.titan-embed-text-v9:0
                       aws_region_name: us-east-1
                 """, Map.of()));
-        assertTrue(e.getMessage().contains("amazon.titan-embed-image-v1") && e.getMessage().contains("image"),
-                e.getMessage());
+        assertTrue(e.getMessage().contains("unknown Bedrock embedding model 'amazon.titan-embed-text-v9:0'")
+                && e.getMessage().contains("image"), e.getMessage());
 
         e = assertThrows(ConfigException.class, () -> GatewayHarness.start("""
                 model_list:

@@ -66,6 +66,12 @@ class HuggingFaceAdapterTest {
         }
         assertEquals("https://e.cloud/v1/embeddings?a=1", HuggingFaceAdapter.openAiUrl("https://e.cloud/v1?a=1"));
         assertTrue(HuggingFaceAdapter.isOpenAiBase("https://e.cloud/v1/?a=1"));
+        // issue 9: TEI's OpenAI route given whole is the OpenAI format too, posted to as it is
+        for (String base : new String[]{"http://tei:8080/v1/embeddings", "http://tei:8080/v1/embeddings/",
+                "http://tei:8080/v1/embeddings?key=k"}) {
+            assertTrue(HuggingFaceAdapter.isOpenAiBase(base), base);
+            assertEquals(base, HuggingFaceAdapter.openAiUrl(base));
+        }
         for (String base : new String[]{"http://tei:8080", "http://tei:8080/embed", "https://x.endpoints.huggingface"
                 + ".cloud/", "http://tei:8080/v1x", "http://v1"}) {
             assertFalse(HuggingFaceAdapter.isOpenAiBase(base), base);
