@@ -296,7 +296,7 @@ public final class ConfigLoader {
                     throw new ConfigException(where + ": environment variable " + var + " is not set (referenced as "
                             + ENV_PREFIX + var + ")");
                 }
-                if (v.length() >= 8 && !v.contains("://") && (key == null || !NOT_SECRET.contains(key))) {
+                if (v.length() >= 8 && !v.contains("://") && !notSecret(key, v)) {
                     Redactor.addSecret(v);
                 }
             }
@@ -319,6 +319,22 @@ public final class ConfigLoader {
             return out;
         }
         return value;
+    }
+
+    /**
+     * Whether an {@code os.environ/} value is plainly not a secret: under a key that never holds one (model ids,
+     * URLs, versions, regions, hosts, ports), or a number, boolean, IP address or host:port.
+     */
+    static boolean notSecret(String key, String value) {
+        if (key != null) {
+            String k = key.toLowerCase(java.util.Locale.ROOT);
+            if (NOT_SECRET.contains(k) || k.endsWith("_host") || k.endsWith("_port") || k.endsWith("_base")
+                    || k.endsWith("_region") || k.endsWith("_region_name") || k.endsWith("_version")) {
+                return true;
+            }
+        }
+        return value.matches("\\d+(\\.\\d+)?|\\d{1,3}(\\.\\d{1,3}){3}(:\\d+)?|localhost(:\\d+)?")
+                || value.equalsIgnoreCase("true") || value.equalsIgnoreCase("false");
     }
 
     private static Map<String, Object> mapping(Object v, String where) {

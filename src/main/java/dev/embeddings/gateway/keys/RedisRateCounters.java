@@ -49,27 +49,52 @@ public final class RedisRateCounters implements RateCounters {
             """;
 
     private final RedisClient client;
-    private final StatefulRedisConnection<String, String> connection;
+    private final String where;
+    private volatile StatefulRedisConnection<String, String> connection;
+    private volatile long nextConnectNanos;
     private final LocalRateCounters fallback = new LocalRateCounters();
     private final AtomicLong failures = new AtomicLong();
     private volatile boolean down;
 
+    /**
+     * Counters in the Redis of {@code settings}. A Redis that cannot be reached at start does not stop the gateway:
+     * limits are counted per instance (one WARN) and a connection is tried again at most once a second until it
+     * answers; after that, Lettuce reconnects by itself.
+     */
     public RedisRateCounters(RedisSettings settings, long timeoutMs) {
         RedisURI uri = RedisURI.create(settings.url());
         uri.setTimeout(Duration.ofMillis(timeoutMs));
+        this.where = settings.describe();
         this.client = RedisClient.create(uri);
         this.client.setOptions(io.lettuce.core.ClientOptions.builder()
                 .disconnectedBehavior(io.lettuce.core.ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .build());
         try {
             this.connection = client.connect();
+            LOG.info("rate limits (rpm_limit, tpm_limit) counted in Redis {}", where);
         } catch (RuntimeException e) {
-            client.shutdown();
-            throw new dev.embeddings.gateway.config.ConfigException("cannot connect to Redis "
-                    + settings.describe() + " for rate limits: " + dev.embeddings.gateway.security.Redactor.redact(
-                    String.valueOf(e.getMessage())));
+            down(e);
+            nextConnectNanos = System.nanoTime() + 1_000_000_000L;
         }
-        LOG.info("rate limits (rpm_limit, tpm_limit) counted in Redis {}", settings.describe());
+    }
+
+    /** The connection, connecting first when start-up could not (at most one attempt a second); null while down. */
+    private StatefulRedisConnection<String, String> connection() {
+        StatefulRedisConnection<String, String> c = connection;
+        if (c != null || System.nanoTime() < nextConnectNanos) {
+            return c;
+        }
+        synchronized (this) {
+            if (connection == null && System.nanoTime() >= nextConnectNanos) {
+                nextConnectNanos = System.nanoTime() + 1_000_000_000L;
+                try {
+                    connection = client.connect();
+                } catch (RuntimeException e) {
+                    down(e);
+                }
+            }
+            return connection;
+        }
     }
 
     static String key(String keyId, long windowId) {
@@ -79,7 +104,11 @@ public final class RedisRateCounters implements RateCounters {
     @Override
     public KeyPolicy.RateDecision acquire(String keyId, long windowId, Long rpmLimit, Long tpmLimit, long tokens) {
         try {
-            RedisCommands<String, String> c = connection.sync();
+            StatefulRedisConnection<String, String> conn = connection();
+            if (conn == null) {
+                return fallback.acquire(keyId, windowId, rpmLimit, tpmLimit, tokens);
+            }
+            RedisCommands<String, String> c = conn.sync();
             List<Long> out = c.eval(ACQUIRE, ScriptOutputType.MULTI, new String[]{key(keyId, windowId)},
                     String.valueOf(rpmLimit == null ? -1 : rpmLimit), String.valueOf(tpmLimit == null ? -1 : tpmLimit),
                     String.valueOf(tokens), "120");
@@ -102,7 +131,12 @@ public final class RedisRateCounters implements RateCounters {
             return;
         }
         try {
-            connection.sync().eval(ADJUST, ScriptOutputType.INTEGER, new String[]{key(keyId, windowId)},
+            StatefulRedisConnection<String, String> conn = connection();
+            if (conn == null) {
+                fallback.adjustTokens(keyId, windowId, delta);
+                return;
+            }
+            conn.sync().eval(ADJUST, ScriptOutputType.INTEGER, new String[]{key(keyId, windowId)},
                     String.valueOf(delta));
             up();
         } catch (RuntimeException e) {
@@ -114,7 +148,7 @@ public final class RedisRateCounters implements RateCounters {
     private void up() {
         if (down) {
             down = false;
-            LOG.info("Redis reachable again: rate limits are shared by the replicas again");
+            LOG.info("Redis {} reachable again: rate limits are shared by the replicas again", where);
         }
     }
 
@@ -122,7 +156,7 @@ public final class RedisRateCounters implements RateCounters {
         failures.incrementAndGet();
         if (!down) {
             down = true;
-            LOG.warn("Redis unreachable ({}): rate limits are counted per instance until it answers",
+            LOG.warn("Redis {} unreachable ({}): rate limits are counted per instance until it answers", where,
                     dev.embeddings.gateway.security.Redactor.redact(String.valueOf(e.getMessage())));
         }
     }
@@ -139,7 +173,10 @@ public final class RedisRateCounters implements RateCounters {
 
     @Override
     public void close() {
-        connection.close();
+        StatefulRedisConnection<String, String> c = connection;
+        if (c != null) {
+            c.close();
+        }
         client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
     }
 }

@@ -16,6 +16,11 @@ public final class ImageInputItem {
     private ImageInputItem() {
     }
 
+    /** Whether an input string is an image: a {@code data:image/} URL (case-insensitive). */
+    public static boolean isImage(String input) {
+        return input != null && input.regionMatches(true, 0, PREFIX, 0, PREFIX.length());
+    }
+
     /**
      * The data URL of object item {@code index}. Throws GatewayException 400 (param {@code input}, the index in the
      * message) for any other object, or an image given by an http(s) URL.

@@ -61,10 +61,10 @@ public final class RequestParser {
     public record Limits(int maxInputChars, long maxRequestChars, int maxInputTokens, long maxRequestTokens) {
         /**
          * Defaults that fit the largest real embedding models: 512 Ki characters per input (Cohere embed-v4 reads
-         * 128k tokens), 2 Mi characters per request, 128 Ki token ids per input and 512 Ki per request (OpenAI
+         * 128k tokens), 4 Mi characters per request, 128 Ki token ids per input and 512 Ki per request (OpenAI
          * caps a request at 300k tokens).
          */
-        public static final Limits DEFAULT = new Limits(512 * 1024, 2L * 1024 * 1024, 128 * 1024, 512L * 1024);
+        public static final Limits DEFAULT = new Limits(512 * 1024, 4L * 1024 * 1024, 128 * 1024, 512L * 1024);
     }
 
     /** Replaces the input limits (from the gateway's properties at start). */
@@ -279,6 +279,9 @@ public final class RequestParser {
         if (texts != null) {
             long total = 0;
             for (int i = 0; i < texts.size(); i++) {
+                if (ImageInputItem.isImage(texts.get(i))) {
+                    continue; // images are bounded by the body limit and each provider's image size limit
+                }
                 int n = texts.get(i).length();
                 if (n > l.maxInputChars()) {
                     throw tooLong(where(i, single) + " has " + n + " characters; the gateway accepts at most "

@@ -27,7 +27,7 @@ public final class ImageInputs {
 
     /** Whether an input string is an image (a {@code data:image/} URL). */
     public static boolean isImage(String input) {
-        return input != null && input.regionMatches(true, 0, PREFIX, 0, PREFIX.length());
+        return dev.embeddings.gateway.openai.ImageInputItem.isImage(input);
     }
 
     /** Whether any of the inputs is an image. */

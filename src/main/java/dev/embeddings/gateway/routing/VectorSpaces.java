@@ -2,6 +2,7 @@ package dev.embeddings.gateway.routing;
 
 import dev.embeddings.gateway.config.ConfigException;
 import dev.embeddings.gateway.config.Deployment;
+import dev.embeddings.gateway.config.Provider;
 import dev.embeddings.gateway.config.GatewayConfig;
 import dev.embeddings.gateway.config.ModelRegistry;
 
@@ -28,7 +29,7 @@ import java.util.TreeMap;
  *   <li>{@code model_info.vector_space} when declared (deployments that declare the same name share a space,
  *       whatever their provider or upstream id: e.g. two Azure deployments of one model under different names);</li>
  *   <li>else the provider, the upstream model ({@code model_info.base_model} instead when set, as LiteLLM uses it
- *       for Azure) and every {@code litellm_params} entry that can change a vector: all of them except the
+ *       for Azure; OpenAI's own models are one space whether OpenAI or Azure OpenAI serves them) and every {@code litellm_params} entry that can change a vector: all of them except the
  *       operational ones ({@link #OPERATIONAL}: endpoints, credentials, regions, limits, timeouts, batching) and any
  *       key naming a secret (…key, …token, …secret, …password, …credential…).</li>
  * </ul>
@@ -181,6 +182,11 @@ public final class VectorSpaces {
         Object base = d.modelInfo().get("base_model");
         String model = base != null && !base.toString().isBlank() ? "base_model " + base.toString().trim()
                 : d.provider().prefix() + "/" + d.upstreamModel();
+        String openAiModel = openAiModel(d, base);
+        if (openAiModel != null) {
+            // OpenAI's own model, served by OpenAI or by Azure OpenAI: one space whichever serves it
+            model = "openai/" + openAiModel;
+        }
         Map<String, String> params = new TreeMap<>();
         d.params().forEach((k, v) -> {
             if (v != null && changesVectors(k)) {
@@ -189,6 +195,23 @@ public final class VectorSpaces {
         });
         String description = params.isEmpty() ? model : model + " " + params;
         return new VectorSpace(sha256(description), description);
+    }
+
+    /** OpenAI's embedding models, which Azure OpenAI serves unchanged. */
+    static final Set<String> OPENAI_MODELS = Set.of("text-embedding-3-small", "text-embedding-3-large",
+            "text-embedding-ada-002");
+
+    /**
+     * The OpenAI model an {@code openai/} or {@code azure/} deployment serves (its upstream id, or for Azure, whose
+     * deployment names are the user's own, its {@code base_model} with any provider prefix), or null.
+     */
+    private static String openAiModel(Deployment d, Object base) {
+        if (d.provider() != Provider.OPENAI && d.provider() != Provider.AZURE) {
+            return null;
+        }
+        String name = base != null && !base.toString().isBlank() ? base.toString().trim() : d.upstreamModel();
+        String bare = name.substring(name.lastIndexOf('/') + 1).toLowerCase(Locale.ROOT);
+        return OPENAI_MODELS.contains(bare) ? bare : null;
     }
 
     static boolean changesVectors(String key) {

@@ -93,6 +93,28 @@ public final class Redactor {
         add(java.net.URLEncoder.encode(s, java.nio.charset.StandardCharsets.UTF_8));
     }
 
+    /**
+     * Registers a short-lived secret the gateway obtained at run time (an OAuth2 access token it fetched): masked like
+     * {@link #addSecret}, but only the {@value #MAX_FETCHED} most recent are kept, since older ones have expired and
+     * a long-running gateway would otherwise collect one per refresh for ever. Cheap when already registered (it is
+     * called for every upstream call).
+     */
+    public static void addFetchedSecret(String token) {
+        if (token == null || token.length() < MIN_SECRET_LENGTH || FETCHED.contains(token)) {
+            return;
+        }
+        synchronized (FETCHED) {
+            if (FETCHED.add(token) && FETCHED.size() > MAX_FETCHED) {
+                FETCHED.remove(FETCHED.iterator().next());
+            }
+        }
+    }
+
+    /** How many fetched tokens {@link #addFetchedSecret} keeps. */
+    public static final int MAX_FETCHED = 64;
+    private static final java.util.Set<String> FETCHED = java.util.Collections.synchronizedSet(
+            new java.util.LinkedHashSet<>());
+
     private static void add(String s) {
         if (s.length() < MIN_SECRET_LENGTH || SECRETS.contains(s)) {
             return;
@@ -205,6 +227,17 @@ public final class Redactor {
         for (String secret : SECRETS) {
             if (s.contains(secret)) {
                 s = s.replace(secret, MASK);
+            }
+        }
+        if (!FETCHED.isEmpty()) {
+            String[] fetched;
+            synchronized (FETCHED) {
+                fetched = FETCHED.toArray(String[]::new);
+            }
+            for (String token : fetched) {
+                if (s.contains(token)) {
+                    s = s.replace(token, MASK);
+                }
             }
         }
         for (Rule r : RULES) {

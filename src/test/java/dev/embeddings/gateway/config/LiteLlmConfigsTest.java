@@ -111,7 +111,7 @@ class LiteLlmConfigsTest {
         env = new HashMap<>();
         env.putAll(Map.of("OPENAI_API_KEY", "sk-test-openai-1", "OPENAI_API_BASE", base + "/openai/v1",
                 "AZURE_API_BASE", base, "AZURE_API_KEY", "azure-key-test-2", "ANTHROPIC_API_KEY", "sk-ant-test",
-                "REDIS_HOST", "127.0.0.1", "DATABASE_URL", "postgresql://u:p@127.0.0.1:5432/litellm",
+                "REDIS_HOST", "127.0.0.1", "DATABASE_URL", "jdbc:h2:mem:litellm-configs;MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DB_CLOSE_DELAY=-1",
                 "LITELLM_MASTER_KEY", MASTER));
         env.putAll(Map.of("AWS_REGION_NAME", "us-east-1", "AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE",
                 "AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "AWS_ENDPOINT_URL", base,

@@ -102,12 +102,12 @@ class InputLimitsHttpTest {
     void theRequestTotalIsBounded() throws Exception {
         String part = "c".repeat(500_000);
         StringBuilder body = new StringBuilder("{\"model\":\"azure\",\"input\":[");
-        for (int i = 0; i < 5; i++) {
+        for (int i = 0; i < 9; i++) {
             body.append(i > 0 ? "," : "").append('"').append(part).append('"');
         }
         JsonNode e = error(gw.post("/v1/embeddings", body.append("]}").toString()), 400);
         assertEquals("input_too_long", e.get("code").asText());
-        assertTrue(e.get("message").asText().startsWith("The inputs have 2500000 characters in all"), e.toString());
+        assertTrue(e.get("message").asText().startsWith("The inputs have 4500000 characters in all"), e.toString());
         assertEquals(0, upstream.getAllServeEvents().size());
     }
 

@@ -83,9 +83,17 @@ class VectorSpacesTest {
 
         VectorSpaces declared = spaces(group.formatted(", vector_space: te3-small", ", vector_space: te3-small"));
         assertEquals("declared 'te3-small'", declared.forRequest("embed").description());
-        VectorSpaces base = spaces(group.formatted(", base_model: text-embedding-3-small",
-                ", base_model: text-embedding-3-small"));
-        assertEquals("base_model text-embedding-3-small", base.forRequest("embed").description());
+        VectorSpaces base = spaces(group.formatted(", base_model: bge-large-en-v1.5",
+                ", base_model: bge-large-en-v1.5"));
+        assertEquals("base_model bge-large-en-v1.5", base.forRequest("embed").description());
+        // OpenAI's own model is one space whether OpenAI or Azure OpenAI serves it
+        VectorSpaces openAi = spaces(group.formatted(", base_model: azure/text-embedding-3-small",
+                ", base_model: text-embedding-3-small") + """
+                  - model_name: direct
+                    litellm_params: {model: openai/text-embedding-3-small, api_key: os.environ/K}
+                """);
+        assertEquals("openai/text-embedding-3-small", openAi.forRequest("embed").description());
+        assertEquals(openAi.forRequest("embed").id(), openAi.forRequest("direct").id());
     }
 
     @Test

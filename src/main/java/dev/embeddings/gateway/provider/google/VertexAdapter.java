@@ -19,6 +19,7 @@ import dev.embeddings.gateway.provider.HttpJsonAdapter;
 import dev.embeddings.gateway.provider.ImageInputs;
 import dev.embeddings.gateway.provider.JsonVectors;
 import dev.embeddings.gateway.provider.UpstreamErrors;
+import dev.embeddings.gateway.security.Redactor;
 import dev.embeddings.gateway.provider.Urls;
 
 import java.io.ByteArrayInputStream;
@@ -158,7 +159,7 @@ public final class VertexAdapter extends HttpJsonAdapter {
             if (token == null || blank(token.getTokenValue())) {
                 throw new IOException("no token");
             }
-            UpstreamErrors.addSecret(token.getTokenValue());
+            Redactor.addFetchedSecret(token.getTokenValue());
             return token.getTokenValue();
         } catch (IOException e) {
             throw new GatewayException(502, "api_error", null, "upstream_authentication_error",
