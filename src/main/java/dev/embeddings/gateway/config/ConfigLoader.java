@@ -26,7 +26,11 @@ import java.util.function.Function;
  *       an entry without {@code litellm_params} carries the same keys at entry level.</li>
  *   <li>Every string {@code os.environ/NAME} is replaced by the environment variable NAME; a missing one throws
  *       ConfigException naming the variable and the entry (never a value).</li>
- *   <li>{@code general_settings.master_key} is the API key; other general_settings keys are ignored.</li>
+ *   <li>{@code general_settings.master_key} is the API key, {@code metrics_public} opens {@code /metrics}; other
+ *       LiteLLM general_settings keys are ignored.</li>
+ *   <li>Keys of {@code litellm_params}, {@code general_settings}, {@code litellm_settings} and
+ *       {@code router_settings} that neither the gateway nor LiteLLM knows (typos) are warned about once, naming the
+ *       key, the entry and the nearest known key ({@link ConfigKeys}).</li>
  *   <li>{@code litellm_settings}, {@code router_settings} and any other top-level key are accepted; the keys that
  *       nothing reads yet are logged once as ignored.</li>
  * </ul>
@@ -39,9 +43,6 @@ public final class ConfigLoader {
     private static final String ENV_PREFIX = "os.environ/";
     private static final Set<String> KNOWN_TOP = Set.of("model_list", "general_settings", "litellm_settings",
             "router_settings");
-    /** litellm_settings / router_settings keys that the gateway implements (see RouterSettings). */
-    private static final Set<String> IMPLEMENTED = Set.of("routing_strategy", "num_retries", "retry_after",
-            "fallbacks", "allowed_fails", "cooldown_time", "timeout", "request_timeout");
     /** Keys whose os.environ/ values are not secrets (model ids, URLs, versions, regions, projects). */
     private static final Set<String> NOT_SECRET = Set.of("model", "model_name", "api_base", "base_url",
             "api_version", "aws_region_name", "region_name", "vertex_project", "vertex_location", "sagemaker_format",
@@ -109,8 +110,11 @@ public final class ConfigLoader {
                 "litellm_settings"));
         Map<String, Object> router = asStringMap(resolve(mapping(top.get("router_settings"), "router_settings"),
                 "router_settings"));
-        logIgnored("litellm_settings", litellm.keySet());
-        logIgnored("router_settings", router.keySet());
+        checkKeys("general_settings", general.keySet(), ConfigKeys.GENERAL_IMPLEMENTED, ConfigKeys.GENERAL_LITELLM);
+        checkKeys("litellm_settings", litellm.keySet(), ConfigKeys.SETTINGS_IMPLEMENTED, ConfigKeys.SETTINGS_LITELLM);
+        checkKeys("router_settings", router.keySet(), ConfigKeys.SETTINGS_IMPLEMENTED, ConfigKeys.SETTINGS_LITELLM);
+        Map<String, Object> generalKept = new LinkedHashMap<>(general);
+        generalKept.remove("master_key");
 
         Object list = top.get("model_list");
         if (list == null) {
@@ -133,7 +137,7 @@ public final class ConfigLoader {
         if (deployments.isEmpty()) {
             LOG.warn("config: model_list is empty; every embeddings request will get 404");
         }
-        return new GatewayConfig(List.copyOf(deployments), masterKey, litellm, router);
+        return new GatewayConfig(List.copyOf(deployments), masterKey, litellm, router, Map.copyOf(generalKept));
     }
 
     private Deployment entry(Object raw, int index) {
@@ -172,6 +176,13 @@ public final class ConfigLoader {
         Provider provider = Provider.fromPrefix(ms.substring(0, slash), where);
         String upstream = ms.substring(slash + 1);
         Deployment d = new Deployment(modelName, provider, upstream, params, modelInfo, index);
+        for (String k : params.keySet()) {
+            if (!ConfigKeys.LITELLM_PARAMS.contains(k)) {
+                String near = ConfigKeys.suggest(k, ConfigKeys.LITELLM_PARAMS);
+                LOG.warn("config: {} ({}): unknown litellm_params key '{}' is ignored{}", where, d.id(), k,
+                        near == null ? "" : " (did you mean '" + near + "'?)");
+            }
+        }
         // typed keys are checked now so that a malformed value stops start-up, not a request
         for (String k : List.of("timeout", "max_batch_size", "max_parallel_requests", "rpm", "tpm", "weight")) {
             Double v = d.number(k);
@@ -288,11 +299,28 @@ public final class ConfigLoader {
         return (Map<String, Object>) o;
     }
 
-    private static void logIgnored(String section, Set<String> present) {
-        Set<String> keys = new java.util.TreeSet<>(present);
-        keys.removeAll(IMPLEMENTED);
-        if (!keys.isEmpty()) {
-            LOG.info("config: {} keys {} are accepted and not implemented yet: ignored", section, keys);
+    /**
+     * Logs once: the LiteLLM keys of {@code section} that this gateway accepts and ignores (INFO, one line), and each
+     * unknown key (WARN, naming it and the nearest known key), e.g. a typo such as {@code tiemout}.
+     */
+    private static void checkKeys(String section, Set<String> present, Set<String> implemented, Set<String> litellm) {
+        Set<String> ignored = new java.util.TreeSet<>();
+        for (String k : new java.util.TreeSet<>(present)) {
+            if (implemented.contains(k)) {
+                continue;
+            }
+            if (litellm.contains(k)) {
+                ignored.add(k);
+                continue;
+            }
+            Set<String> known = new java.util.HashSet<>(implemented);
+            known.addAll(litellm);
+            String near = ConfigKeys.suggest(k, known);
+            LOG.warn("config: unknown {} key '{}' is ignored{}", section, k,
+                    near == null ? "" : " (did you mean '" + near + "'?)");
+        }
+        if (!ignored.isEmpty()) {
+            LOG.info("config: {} keys {} are accepted and not implemented yet: ignored", section, ignored);
         }
     }
 }

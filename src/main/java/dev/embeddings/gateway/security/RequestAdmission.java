@@ -191,6 +191,7 @@ public final class RequestAdmission {
     }
 
     private static void reject(RoutingContext rc, GatewayException e, boolean close) {
+        dev.embeddings.gateway.observe.RequestRecord.failed(rc, e);
         HttpServerResponse response = rc.response();
         if (response.ended() || response.closed()) {
             return;
