@@ -15,7 +15,7 @@ import org.slf4j.MDC;
  * request_id method path status error model deployment provider inputs tokens upstream_calls total_ms upstream_ms
  * overhead_ms client
  * </pre>
- * {@code error} is the OpenAI error {@code code} (or {@code -}); {@code model} is the model the client asked for;
+ * {@code error} is the OpenAI error {@code code} (its {@code type} when it has no code; {@code -} on success); {@code model} is the model the client asked for;
  * {@code inputs}, {@code tokens} ({@code usage.prompt_tokens} answered) and {@code upstream_calls} are {@code -}
  * where they do not apply; times are milliseconds with two decimals; {@code client} is the peer address. The text
  * form is {@code key=value} pairs (values with spaces or quotes are quoted); with {@code --log-format json} the

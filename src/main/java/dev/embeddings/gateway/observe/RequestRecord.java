@@ -94,11 +94,14 @@ public final class RequestRecord {
         return rc.get(KEY);
     }
 
-    /** The error a request ended with (any path: admission, Vert.x error handlers, the routes' error handler). */
+    /**
+     * The error a request ended with (any path: admission, Vert.x error handlers, the routes' error handler): its
+     * OpenAI {@code code}, else its {@code type}.
+     */
     public static void failed(RoutingContext rc, GatewayException e) {
         RequestRecord r = of(rc);
         if (r != null) {
-            r.errorCode = e.code();
+            r.errorCode = e.code() != null ? e.code() : e.type();
         }
     }
 
@@ -106,7 +109,7 @@ public final class RequestRecord {
     public static void failed(Exchange exchange, GatewayException e) {
         RequestRecord r = of(exchange);
         if (r != null) {
-            r.errorCode = e.code();
+            r.errorCode = e.code() != null ? e.code() : e.type();
         }
     }
 
