@@ -1,6 +1,7 @@
 package dev.embeddings.gateway.observe;
 
 import dev.embeddings.gateway.config.Deployment;
+import dev.embeddings.gateway.security.Redactor;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import org.apache.logging.log4j.message.MapMessage;
@@ -26,6 +27,9 @@ final class AccessLog {
     static final String LOGGER = "dev.embeddings.gateway.access";
     private static final Logger LOG = LogManager.getLogger(LOGGER);
     private static final int MAX_MODEL = 200;
+    private static final java.util.Set<String> ROUTE_PATHS = java.util.Set.of("/v1/embeddings", "/embeddings",
+            "/v1/models", "/models", "/health", "/health/readiness", "/health/liveliness", "/health/liveness",
+            "/metrics");
 
     private AccessLog() {
     }
@@ -41,14 +45,16 @@ final class AccessLog {
         Entry e = new Entry();
         e.field("request_id", r.requestId);
         e.field("method", r.method);
-        e.field("path", r.path);
+        // what the client chose is redacted here (the line skips the event factory's scan, see Redactor.PreRedacted);
+        // the request id was checked when it was assigned, configured model names and route paths hold no secret
+        e.field("path", ROUTE_PATHS.contains(r.path) ? r.path : Redactor.redact(r.path));
         e.field("status", r.status);
-        e.field("error", r.errorCode);
+        e.field("error", r.errorCode == null ? null : Redactor.redact(r.errorCode));
         String model = r.model;
         if (model != null && model.length() > MAX_MODEL) {
             model = model.substring(0, MAX_MODEL) + "...";
         }
-        e.field("model", model);
+        e.field("model", model == null || model.equals(r.modelGroup) ? model : Redactor.redact(model));
         Deployment d = r.deployment;
         e.field("deployment", d == null ? null : d.id());
         e.field("provider", d == null ? null : d.provider().prefix());
@@ -81,7 +87,8 @@ final class AccessLog {
      * One access-log line: a Log4j MapMessage (so JSON layouts see its fields) printed as {@code key=value} pairs in
      * insertion order (MapMessage itself would sort the keys).
      */
-    static final class Entry extends MapMessage<Entry, Object> implements StringBuilderFormattable {
+    static final class Entry extends MapMessage<Entry, Object> implements StringBuilderFormattable,
+            Redactor.PreRedacted {
 
         private final String[] keys = new String[16];
         private final Object[] values = new Object[16];

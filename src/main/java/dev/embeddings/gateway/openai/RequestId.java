@@ -24,15 +24,21 @@ public final class RequestId {
         exchange.setProperty(PROPERTY, record != null ? record.requestId() : sane(HttpRequests.header(exchange, HEADER)));
     }
 
-    /** {@code id} when it is 1..128 visible ASCII characters, else a new random UUID. */
+    /**
+     * {@code id} when it is 1..128 visible ASCII characters that the Redactor leaves as they are (it goes into every
+     * log line of the request), else a new random UUID.
+     */
     public static String sane(String id) {
-        for (int i = 0, n = id == null ? 0 : id.length(); i < n; i++) {
+        if (id == null || id.isEmpty() || id.length() > 128) {
+            return UUID.randomUUID().toString();
+        }
+        for (int i = 0, n = id.length(); i < n; i++) {
             char c = id.charAt(i);
             if (c <= 32 || c >= 127) {
                 return UUID.randomUUID().toString();
             }
         }
-        return id == null || id.isEmpty() || id.length() > 128 ? UUID.randomUUID().toString() : id;
+        return dev.embeddings.gateway.security.Redactor.redact(id).equals(id) ? id : UUID.randomUUID().toString();
     }
 
     /** Puts the request's id on the outgoing message, if one was assigned. */

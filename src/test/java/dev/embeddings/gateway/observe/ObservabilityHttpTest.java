@@ -377,4 +377,21 @@ class ObservabilityHttpTest {
             assertTrue(r.headers().firstValue("x-request-id").isPresent(), r.toString());
         }
     }
+
+    @Test
+    void whatTheClientChoseIsRedactedInTheAccessLog() throws Exception {
+        // a request id shaped like a key is not taken (it would be in every log line of the request)
+        HttpResponse<String> r = embed("embed", "sk-live-0123456789abcdef", KEY);
+        String id = r.headers().firstValue("x-request-id").orElseThrow();
+        assertTrue(id.matches("[0-9a-f-]{36}"), id);
+        assertEquals(id, accessLine(id).get("request_id"));
+        // a key sent as a model name, or in an unknown path
+        embed("sk-pasted-by-mistake-0123456789", "red-model", KEY);
+        MapMessage<?, ?> model = accessLine("red-model");
+        assertFalse(model.getFormattedMessage().contains("sk-pasted-by-mistake-0123456789"), model.getFormattedMessage());
+        gw.get("/keys/sk-in-the-path-0123456789", "x-request-id", "red-path", KEY[0], KEY[1]);
+        MapMessage<?, ?> path = accessLine("red-path");
+        assertEquals(404, num(path, "status").intValue());
+        assertFalse(path.getFormattedMessage().contains("sk-in-the-path-0123456789"), path.getFormattedMessage());
+    }
 }
