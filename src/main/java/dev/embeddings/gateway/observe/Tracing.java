@@ -162,10 +162,21 @@ public final class Tracing {
             String ep = props.getOrDefault("otel.exporter.otlp.traces.endpoint",
                     props.getOrDefault("otel.exporter.otlp.endpoint", "http://localhost:4318"));
             String sys = System.getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
-            return new Tracing(sdk, sys != null ? sys : ep);
+            return new Tracing(sdk, displayable(sys != null ? sys : ep));
         } catch (RuntimeException e) {
             throw new ConfigException("litellm_settings.callbacks [\"otel\"]: cannot set up OpenTelemetry: "
                     + e.getMessage());
+        }
+    }
+
+    /** scheme://host:port/path of an endpoint, without user-info or query (for the start-up summary). */
+    static String displayable(String endpoint) {
+        try {
+            java.net.URI u = java.net.URI.create(endpoint.trim());
+            return u.getScheme() + "://" + u.getHost() + (u.getPort() > 0 ? ":" + u.getPort() : "")
+                    + (u.getPath() == null ? "" : u.getPath());
+        } catch (RuntimeException e) {
+            return "(configured endpoint)";
         }
     }
 
