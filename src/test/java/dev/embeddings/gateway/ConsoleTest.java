@@ -106,6 +106,9 @@ class ConsoleTest {
                     && summary.contains("kafka pipeline: off"), summary);
             assertTrue(summary.contains("metrics: GET /metrics (public)") && summary.contains("tracing: off"), summary);
             assertFalse(output.contains(UPSTREAM_KEY) || output.contains(MASTER), "a secret reached the console");
+            // the config's folder has no application.properties
+            assertTrue(summary.contains("properties: none (built-in defaults)"), summary);
+            assertEquals(1, matching(lines, "WARN", "no application.properties next to").size(), output);
 
             // each unknown key once, with the key it resembles
             assertEquals(1, matching(lines, "WARN", "unknown litellm_params key 'tiemout' is ignored (did you mean "

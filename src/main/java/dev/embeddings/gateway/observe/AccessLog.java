@@ -26,10 +26,6 @@ final class AccessLog {
 
     static final String LOGGER = "dev.embeddings.gateway.access";
     private static final Logger LOG = LogManager.getLogger(LOGGER);
-    private static final int MAX_MODEL = 200;
-    private static final java.util.Set<String> ROUTE_PATHS = java.util.Set.of("/v1/embeddings", "/embeddings",
-            "/v1/models", "/models", "/health", "/health/readiness", "/health/liveliness", "/health/liveness",
-            "/metrics");
 
     private AccessLog() {
     }
@@ -47,14 +43,10 @@ final class AccessLog {
         e.field("method", r.method);
         // what the client chose is redacted here (the line skips the event factory's scan, see Redactor.PreRedacted);
         // the request id was checked when it was assigned, configured model names and route paths hold no secret
-        e.field("path", ROUTE_PATHS.contains(r.path) ? r.path : Redactor.redact(r.path));
+        e.field("path", r.displayPath());
         e.field("status", r.status);
         e.field("error", r.errorCode == null ? null : Redactor.redact(r.errorCode));
-        String model = r.model;
-        if (model != null && model.length() > MAX_MODEL) {
-            model = model.substring(0, MAX_MODEL) + "...";
-        }
-        e.field("model", model == null || model.equals(r.modelGroup) ? model : Redactor.redact(model));
+        e.field("model", r.displayModel());
         Deployment d = r.deployment;
         e.field("deployment", d == null ? null : d.id());
         e.field("provider", d == null ? null : d.provider().prefix());
@@ -93,6 +85,7 @@ final class AccessLog {
         private final String[] keys = new String[16];
         private final Object[] values = new Object[16];
         private int n;
+        private boolean filled;
 
         Entry() {
             super(16);
@@ -101,10 +94,37 @@ final class AccessLog {
         Entry field(String key, Object value) {
             keys[n] = key;
             values[n++] = value;
-            if (value != null) {
-                with(key, value);
-            }
             return this;
+        }
+
+        /** The MapMessage's own map, filled on first use (JSON layouts read it; text lines never need it). */
+        private synchronized void fill() {
+            if (!filled) {
+                filled = true;
+                for (int i = 0; i < n; i++) {
+                    if (values[i] != null) {
+                        with(keys[i], values[i]);
+                    }
+                }
+            }
+        }
+
+        @Override
+        public org.apache.logging.log4j.util.IndexedReadOnlyStringMap getIndexedReadOnlyStringMap() {
+            fill();
+            return super.getIndexedReadOnlyStringMap();
+        }
+
+        @Override
+        public java.util.Map<String, Object> getData() {
+            fill();
+            return super.getData();
+        }
+
+        @Override
+        public String get(String key) {
+            fill();
+            return super.get(key);
         }
 
         @Override

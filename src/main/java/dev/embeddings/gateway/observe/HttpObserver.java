@@ -38,10 +38,9 @@ public final class HttpObserver {
     public void handle(RoutingContext rc) {
         long start = System.nanoTime();
         HttpServerRequest request = rc.request();
-        SocketAddress peer = request.remoteAddress();
+        SocketAddress peer = request.connection() != null ? request.connection().remoteAddress() : null;
         RequestRecord r = new RequestRecord(RequestId.sane(request.getHeader(RequestId.HEADER)), start,
                 request.method().name(), request.path(), peer == null ? null : peer.hostAddress());
-        rc.put(RequestRecord.KEY, r);
         r.register(request);
         r.span = tracing.startRequest(request, r);
         HttpServerResponse response = rc.response();

@@ -67,7 +67,12 @@ public final class Metrics {
     }
 
     private final MeterRegistry registry;
-    private final ConcurrentHashMap<String, Object> meters = new ConcurrentHashMap<>();
+    /** Meters looked up per request, by a key record (no string building on the hot path). */
+    private final ConcurrentHashMap<Object, Object> meters = new ConcurrentHashMap<>();
+
+    /** Cache keys: a meter kind and its label values (deployments by identity: they come from the config). */
+    private record Key(String kind, Object a, Object b, Object c, Object d) {
+    }
     private JvmGcMetrics gc;
 
     private Metrics(MeterRegistry registry, boolean jvm) {
@@ -187,7 +192,7 @@ public final class Metrics {
 
     /** A retry of a retryable failure on deployment {@code d} (the next attempt may go to another deployment). */
     public void retry(Deployment d) {
-        ((Counter) meters.computeIfAbsent("retry\0" + d.id(), k -> Counter.builder(PREFIX + "retries")
+        ((Counter) meters.computeIfAbsent(new Key("retry", d, null, null, null), k -> Counter.builder(PREFIX + "retries")
                 .description("Retries after a retryable upstream failure, by the deployment that failed")
                 .tags("model_group", d.modelName(), "deployment", d.id(), "provider", d.provider().prefix())
                 .register(registry))).increment();
@@ -195,14 +200,14 @@ public final class Metrics {
 
     /** A request moved from model group {@code from} to its fallback {@code to} (both configured names). */
     public void fallback(String from, String to) {
-        ((Counter) meters.computeIfAbsent("fallback\0" + from + "\0" + to, k -> Counter.builder(PREFIX + "fallbacks")
+        ((Counter) meters.computeIfAbsent(new Key("fallback", from, to, null, null), k -> Counter.builder(PREFIX + "fallbacks")
                 .description("Requests moved to a fallback model group")
                 .tags("model_group", from, "fallback_group", to).register(registry))).increment();
     }
 
     /** Deployment {@code d} started cooling down (its circuit opened). */
     public void cooldown(Deployment d) {
-        ((Counter) meters.computeIfAbsent("cooldown\0" + d.id(), k -> Counter.builder(PREFIX + "cooldowns")
+        ((Counter) meters.computeIfAbsent(new Key("cooldown", d, null, null, null), k -> Counter.builder(PREFIX + "cooldowns")
                 .description("Times a deployment was taken out of rotation (circuit opened)")
                 .tags("model_group", d.modelName(), "deployment", d.id(), "provider", d.provider().prefix())
                 .register(registry))).increment();
@@ -210,7 +215,7 @@ public final class Metrics {
 
     /** Prompt tokens of a successful upstream answer of deployment {@code d} (as the upstream counted, else us). */
     public void tokens(Deployment d, long tokens) {
-        ((Counter) meters.computeIfAbsent("tokens\0" + d.id(), k -> Counter.builder(PREFIX + "tokens")
+        ((Counter) meters.computeIfAbsent(new Key("tokens", d, null, null, null), k -> Counter.builder(PREFIX + "tokens")
                 .description("Prompt tokens sent to each deployment (the upstream's usage, else counted)")
                 .tags("model_group", d.modelName(), "deployment", d.id(), "provider", d.provider().prefix())
                 .register(registry))).increment(tokens);
@@ -221,7 +226,7 @@ public final class Metrics {
      * with {@code status} ("2xx", "4xx", "5xx", or "error" for a timeout or connection failure).
      */
     public void upstreamCall(Deployment d, String status, long nanos) {
-        ((Timer) meters.computeIfAbsent("call\0" + d.id() + "\0" + status, k -> Timer.builder(PREFIX
+        ((Timer) meters.computeIfAbsent(new Key("call", d, status, null, null), k -> Timer.builder(PREFIX
                         + "upstream.call.duration")
                 .description("Duration of each upstream call (one batch)")
                 .tags("model_group", d.modelName(), "deployment", d.id(), "provider", d.provider().prefix(),
@@ -242,11 +247,13 @@ public final class Metrics {
      */
     void request(String operation, String group, Deployment deployment, String statusClass, long totalNanos,
                  long overheadNanos, int inputs, int calls) {
-        String dep = deployment == null ? "" : deployment.id();
-        String provider = deployment == null ? "" : deployment.provider().prefix();
-        String key = operation + "\0" + group + "\0" + dep + "\0" + statusClass;
-        RequestMeters m = (RequestMeters) meters.computeIfAbsent(key, k -> new RequestMeters(registry, operation,
-                group, dep, provider, statusClass));
+        RequestMeters m = (RequestMeters) meters.get(new Key("request", operation, group, deployment, statusClass));
+        if (m == null) {
+            String dep = deployment == null ? "" : deployment.id();
+            String provider = deployment == null ? "" : deployment.provider().prefix();
+            m = (RequestMeters) meters.computeIfAbsent(new Key("request", operation, group, deployment, statusClass),
+                    k -> new RequestMeters(registry, operation, group, dep, provider, statusClass));
+        }
         m.requests.increment();
         m.duration.record(totalNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
         m.overhead.record(Math.max(0, overheadNanos), java.util.concurrent.TimeUnit.NANOSECONDS);

@@ -2,6 +2,7 @@ package dev.embeddings.gateway.observe;
 
 import dev.embeddings.gateway.config.Deployment;
 import dev.embeddings.gateway.openai.GatewayException;
+import dev.embeddings.gateway.security.Redactor;
 import io.opentelemetry.api.trace.Span;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
@@ -23,8 +24,6 @@ public final class RequestRecord {
 
     /** Exchange property carrying the record through the routes. */
     public static final String PROPERTY = "gatewayRequestRecord";
-    /** RoutingContext key. */
-    static final String KEY = "gateway.requestRecord";
     /** Records of requests in flight, by their Vert.x request: how the Camel exchange finds its record. */
     private static final ConcurrentHashMap<HttpServerRequest, RequestRecord> BY_REQUEST = new ConcurrentHashMap<>();
 
@@ -91,7 +90,7 @@ public final class RequestRecord {
 
     /** The record of a Vert.x request, or null. */
     static RequestRecord of(RoutingContext rc) {
-        return rc.get(KEY);
+        return BY_REQUEST.get(rc.request());
     }
 
     /**
@@ -148,6 +147,28 @@ public final class RequestRecord {
 
     synchronized int upstreamCalls() {
         return upstreamCalls;
+    }
+
+    /** Paths of the gateway's own routes: nothing to redact in them. */
+    private static final java.util.Set<String> ROUTE_PATHS = java.util.Set.of("/v1/embeddings", "/embeddings",
+            "/v1/models", "/models", "/health", "/health/readiness", "/health/liveliness", "/health/liveness",
+            "/metrics");
+
+    /** The path for logs and spans: as sent when it is one of the gateway's own, else redacted. */
+    String displayPath() {
+        return path == null || ROUTE_PATHS.contains(path) ? path : Redactor.redact(path);
+    }
+
+    /** The model for logs and spans: a configured model group as it is, anything else redacted (and cut to 200). */
+    String displayModel() {
+        String m = model;
+        if (m == null || m.equals(modelGroup)) {
+            return m;
+        }
+        if (m.length() > 200) {
+            m = m.substring(0, 200) + "...";
+        }
+        return Redactor.redact(m);
     }
 
     /** The gateway's own time so far: elapsed minus upstream time. */

@@ -36,7 +36,7 @@ import java.util.function.Function;
  * {@code OTEL_ENDPOINT} and {@code OTEL_HEADERS} are read too. Only traces are exported (no OTLP metrics or logs:
  * metrics are at {@code /metrics}).
  *
- * <p>Spans: one SERVER span per HTTP request ({@code embeddings <model>}), continuing the client's W3C
+ * <p>Spans: one SERVER span per HTTP request ({@code embeddings <model group>}), continuing the client's W3C
  * {@code traceparent}, and one CLIENT span per upstream call ({@code embeddings <upstream model>}) whose context is
  * sent upstream as {@code traceparent} on HTTP calls. Attributes follow the gen_ai semantic conventions
  * ({@code gen_ai.operation.name=embeddings}, {@code gen_ai.request.model}, {@code gen_ai.provider.name},
@@ -208,7 +208,7 @@ public final class Tracing {
         }
         Context parent = propagator.extract(Context.root(), request, REQUEST_HEADERS);
         return tracer.spanBuilder(r.method + " " + r.operation).setParent(parent).setSpanKind(SpanKind.SERVER)
-                .setAttribute(METHOD, r.method).setAttribute(PATH, r.path).setAttribute(REQUEST_ID, r.requestId)
+                .setAttribute(METHOD, r.method).setAttribute(PATH, r.displayPath()).setAttribute(REQUEST_ID, r.requestId)
                 .startSpan();
     }
 
@@ -221,9 +221,10 @@ public final class Tracing {
         span.setAttribute(STATUS, (long) r.status);
         if ("embeddings".equals(r.operation)) {
             span.setAttribute(OPERATION, "embeddings");
+            // the span name stays low-cardinality: a model name only when it is a configured group
+            span.updateName(r.modelGroup.isEmpty() ? "embeddings" : "embeddings " + r.modelGroup);
             if (r.model != null) {
-                span.updateName("embeddings " + r.model);
-                span.setAttribute(REQUEST_MODEL, r.model);
+                span.setAttribute(REQUEST_MODEL, r.displayModel());
             }
             if (!r.modelGroup.isEmpty()) {
                 span.setAttribute(MODEL_GROUP, r.modelGroup);
