@@ -2,7 +2,8 @@
 # (bench/mock) and the gateway on free loopback ports, stops both on exit.
 # After start_gateway: $UP (mock port), $GW (gateway port), $MOCK and $GATEWAY (pids), $OUT (temp dir).
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-[ -f target/embeddings-gateway.jar ] || mvn -B -q -DskipTests package
+JAR=${GATEWAY_JAR:-target/embeddings-gateway.jar}
+[ -f "$JAR" ] || mvn -B -q -DskipTests package
 WM=$(find ~/.m2/repository/org/wiremock/wiremock-standalone -name 'wiremock-standalone-*.jar' 2>/dev/null | sort | tail -1)
 [ -n "$WM" ] || mvn -B -q dependency:get -Dartifact=org.wiremock:wiremock-standalone:3.13.2
 WM=$(find ~/.m2/repository/org/wiremock/wiremock-standalone -name 'wiremock-standalone-*.jar' | sort | tail -1)
@@ -17,10 +18,10 @@ start_gateway() {
   java -Xmx512m -jar "$WM" --port "$UP" --bind-address 127.0.0.1 --root-dir bench/mock --no-request-journal \
     --disable-request-logging --async-response-enabled true --container-threads 64 > "$OUT/mock.log" 2>&1 &
   MOCK=$!
-  BENCH_UPSTREAM="http://127.0.0.1:$UP" java -jar target/embeddings-gateway.jar --config bench/config.yaml \
+  BENCH_UPSTREAM="http://127.0.0.1:$UP" java ${GATEWAY_JAVA_OPTS:-} -jar "$JAR" --config bench/config.yaml \
     --host 127.0.0.1 --port "$GW" "$@" > "$OUT/gateway.log" 2>&1 &
   GATEWAY=$!
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 300); do
     curl -s -o /dev/null "http://127.0.0.1:$GW/health/readiness" \
       && curl -s -o /dev/null "http://127.0.0.1:$UP/__admin/health" && return 0
     sleep 0.2

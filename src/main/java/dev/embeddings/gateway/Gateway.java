@@ -17,6 +17,16 @@ import dev.embeddings.gateway.openai.GatewayException;
 import dev.embeddings.gateway.openai.RequestId;
 import dev.embeddings.gateway.openai.RequestParser;
 import dev.embeddings.gateway.provider.local.LocalAdapter;
+import dev.embeddings.gateway.observe.HttpObserver;
+import dev.embeddings.gateway.observe.MdcExecutorService;
+import dev.embeddings.gateway.observe.Metrics;
+import dev.embeddings.gateway.observe.MetricsEndpoint;
+import dev.embeddings.gateway.observe.ReloadErrors;
+import dev.embeddings.gateway.observe.RequestContextPolicy;
+import dev.embeddings.gateway.observe.RequestRecord;
+import dev.embeddings.gateway.observe.StartupSummary;
+import dev.embeddings.gateway.observe.Tracing;
+import dev.embeddings.gateway.observe.UpstreamCallInterceptor;
 import dev.embeddings.gateway.routing.DeploymentRouter;
 import dev.embeddings.gateway.routing.RouterSettings;
 import dev.embeddings.gateway.routing.VectorSpaces;
@@ -82,10 +92,19 @@ public final class Gateway {
     private final GracefulShutdown shutdown;
     private final EmbeddingCache cache;
     private final Keys keys;
+    // observe/: metrics, traces, access log, start-up summary
+    private final Metrics metrics = Metrics.create();
+    private final Tracing tracing;
+    private final Path configFile;
+    private final Path propertiesFile;
+    private final Path routesDir;
+    private volatile long startNanos = System.nanoTime();
 
     private Gateway(GatewayOptions options, GatewayConfig config, Map<String, ProviderAdapter> adapters,
-                    Function<String, String> env) {
+                    Function<String, String> env, Tracing tracing) {
         this.config = config;
+        this.tracing = tracing;
+        this.configFile = options.config();
         this.adapters.putAll(adapters);
         this.registry = new ModelRegistry(config);
         this.auth = new KeyAuthenticator(config.masterKey());
@@ -117,6 +136,8 @@ public final class Gateway {
 
         Path props = options.config().toAbsolutePath().getParent().resolve("application.properties");
         main.setPropertyPlaceholderLocations(Files.exists(props) ? "file:" + props : "");
+        this.propertiesFile = Files.exists(props) ? props : null;
+        this.routesDir = routes;
 
         if (options.host() != null) {
             main.addOverrideProperty("camel.server.host", options.host());
@@ -133,7 +154,8 @@ public final class Gateway {
         main.bind("gatewayConfig", config);
         main.bind("modelRegistry", registry);
         RouterSettings routerSettings = RouterSettings.from(config);
-        main.bind("deploymentRouter", new DeploymentRouter(registry, routerSettings));
+        DeploymentRouter router = new DeploymentRouter(registry, routerSettings, metrics);
+        main.bind("deploymentRouter", router);
         main.bind("healthProbes", new dev.embeddings.gateway.routing.HealthProbes(registry));
         main.bind(dev.embeddings.gateway.routing.ReloadReplay.BEAN, dev.embeddings.gateway.routing.ReloadReplay.POLICY);
         // the provider routes' Splitters give up on batches still running at the request deadline
@@ -156,9 +178,47 @@ public final class Gateway {
         // virtual keys, limits and spend (keys/), and the database they live in (db/): started in afterConfigure
         keys = new Keys(config, registry, auth, env);
         main.bind("keys", keys);
-        main.bind("keyLimits", new KeyLimits(keys));
+        main.bind("keyLimits", new KeyLimits(keys, metrics));
         main.bind("keyApi", new KeyApi(keys));
         main.bind("spendApi", new SpendApi(keys));
+        // observe/: the metrics registry (other beans register through it), GET /metrics
+        boolean metricsPublic = config.generalFlag("metrics_public", false);
+        main.bind(Metrics.BEAN, metrics);
+        main.bind(MetricsEndpoint.BEAN, new MetricsEndpoint(metrics, auth, metricsPublic));
+        for (Deployment d : config.deployments()) {
+            for (var state : io.github.resilience4j.circuitbreaker.CircuitBreaker.State.values()) {
+                if (state == io.github.resilience4j.circuitbreaker.CircuitBreaker.State.CLOSED
+                        || state == io.github.resilience4j.circuitbreaker.CircuitBreaker.State.OPEN
+                        || state == io.github.resilience4j.circuitbreaker.CircuitBreaker.State.HALF_OPEN) {
+                    metrics.gauge("deployment.circuit.state", "1 for the circuit state each deployment is in "
+                                    + "(open: cooling down)", () -> router.breakerState(d.id()) == state ? 1 : 0,
+                            "model_group", d.modelName(), "deployment", d.id(), "provider", d.provider().prefix(),
+                            "state", state.name().toLowerCase(java.util.Locale.ROOT));
+                }
+            }
+        }
+        metrics.gauge("requests.in.flight", "HTTP requests admitted and not yet answered", shutdown::inFlight);
+        // the cache's and the keys' own counters, through the facade
+        if (cache.enabled()) {
+            String store = cache.storeType();
+            metrics.countFrom("cache.hits", "Inputs answered from the embedding cache", cache::hits, "store", store);
+            metrics.countFrom("cache.misses", "Inputs the embedding cache did not hold", cache::misses, "store", store);
+            metrics.countFrom("cache.errors", "Cache store calls that failed (the request went on uncached)",
+                    cache::errors, "store", store);
+            metrics.countFrom("cache.outages", "Times the cache store became unreachable", cache::outages,
+                    "store", store);
+            metrics.gauge("cache.available", "1 while the cache store answers", () -> cache.storeAvailable() ? 1 : 0,
+                    "store", store);
+        }
+        if (keys.active()) {
+            metrics.gauge("spend.backlog", "Spend records waiting to be written to the database",
+                    () -> keys.writer().backlog());
+            metrics.countFrom("spend.written", "Spend records written to the database", () -> keys.writer().written());
+            metrics.countFrom("spend.write.failures", "Spend write attempts that failed (retried in order)",
+                    () -> keys.writer().failedAttempts());
+            metrics.countFrom("rate.counter.fallbacks", "Rate-limit checks counted in-process because Redis failed",
+                    keys::rateCounterFallbacks);
+        }
         main.addMainListener(new MainListenerSupport() {
             @Override
             public void afterConfigure(BaseMainSupport m) {
@@ -169,6 +229,10 @@ public final class Gateway {
                 startProviders(m.getCamelContext());
                 startKeys(m.getCamelContext());
                 bindVertxOptions(m.getCamelContext());
+                // every upstream call timed, counted and traced; every HTTP exchange with its request id in the MDC
+                m.getCamelContext().getCamelContextExtension().addInterceptStrategy(
+                        new UpstreamCallInterceptor(metrics, tracing));
+                m.getCamelContext().addRoutePolicyFactory(new RequestContextPolicy());
                 requestParser.setLimits(inputLimits(m.getCamelContext()));
                 shutdown.setDrainMs(Long.parseLong(m.getCamelContext().getPropertiesComponent()
                         .resolveProperty("gateway.drainTimeoutMs").orElse(String.valueOf(GracefulShutdown.DEFAULT_DRAIN_MS))));
@@ -182,7 +246,10 @@ public final class Gateway {
 
                         @Override
                         public void onCamelContextFullyStarted(CamelContext c, boolean alreadyStarted) {
-                            installHttpErrorHandlers(c, auth, shutdown);
+                            installHttpErrorHandlers(c, auth, shutdown, new HttpObserver(metrics, tracing),
+                                    metricsPublic);
+                            ReloadErrors.install(c, metrics);
+                            logStartupSummary(c, metricsPublic);
                         }
                     });
                 } catch (Exception e) {
@@ -241,7 +308,7 @@ public final class Gateway {
                     adapters.get(d.provider().route()).prepare(d);
                 }
             }
-            return new Gateway(options, config, adapters, env);
+            return new Gateway(options, config, adapters, env, Tracing.create(config, env));
         } catch (RuntimeException e) {
             // clients built for earlier deployments must not outlive a failed start
             adapters.values().forEach(ProviderAdapter::close);
@@ -351,14 +418,33 @@ public final class Gateway {
         }
     }
 
+    /** Logs the start-up summary (observe/StartupSummary) once the context is up. */
+    private void logStartupSummary(CamelContext ctx, boolean metricsPublic) {
+        var props = ctx.getPropertiesComponent();
+        boolean reload = "true".equals(props.resolveProperty("camel.main.routesReloadEnabled").orElse("false"));
+        boolean kafka = "true".equals(props.resolveProperty("gateway.kafka.enabled").orElse("false"));
+        StartupSummary.log(ctx.getVersion(), props.resolveProperty("camel.server.host").orElse("0.0.0.0"),
+                Integer.parseInt(props.resolveProperty("camel.server.port").orElse("4000")), configFile, propertiesFile,
+                config, reload ? routesDir : null,
+                kafka ? props.resolveProperty("gateway.kafka.bootstrap").orElse("localhost:9092") : null,
+                metricsPublic, tracing, (System.nanoTime() - startNanos) / 1_000_000);
+    }
+
+    /** The gateway's metrics (observe/Metrics). */
+    public Metrics metrics() {
+        return metrics;
+    }
+
     /** Starts serving and returns (for tests and embedding). */
     public Gateway start() throws Exception {
+        startNanos = System.nanoTime();
         main.start();
         return this;
     }
 
     /** Starts serving and blocks until the JVM is asked to stop. */
     public void run() throws Exception {
+        startNanos = System.nanoTime();
         main.run();
     }
 
@@ -366,6 +452,8 @@ public final class Gateway {
         main.stop();
         adapters.values().forEach(ProviderAdapter::close);
         cache.close();
+        tracing.close();
+        metrics.close();
     }
 
     public CamelContext camelContext() {
@@ -392,8 +480,13 @@ public final class Gateway {
         }
         int threads = Integer.parseInt(ctx.getPropertiesComponent().resolveProperty("gateway.workerThreads")
                 .orElse(String.valueOf(DEFAULT_WORKER_THREADS)));
-        ctx.getRegistry().bind("vertxOptions", new VertxOptions().setWorkerPoolSize(threads)
-                .setMaxWorkerExecuteTime(15).setMaxWorkerExecuteTimeUnit(TimeUnit.MINUTES));
+        VertxOptions options = new VertxOptions().setWorkerPoolSize(threads)
+                .setMaxWorkerExecuteTime(15).setMaxWorkerExecuteTimeUnit(TimeUnit.MINUTES);
+        // --num_workers N: N event loops (LiteLLM's uvicorn workers are event loops in N processes; here one process
+        // serves all cores, and Vert.x's default is 2 per core)
+        ctx.getPropertiesComponent().resolveProperty("gateway.eventLoopThreads")
+                .ifPresent(n -> options.setEventLoopPoolSize(Integer.parseInt(n)));
+        ctx.getRegistry().bind("vertxOptions", options);
     }
 
     private void startProviders(CamelContext ctx) {
@@ -403,7 +496,9 @@ public final class Gateway {
         }
         // upstream calls of the providers' parallel splits; each request bounds its own share by waves of
         // max_parallel_requests, so the pool itself is unbounded and idle threads expire
-        ctx.getRegistry().bind("upstreamPool", ctx.getExecutorServiceManager().newCachedThreadPool(this, "upstream"));
+        // (the request id of the submitting thread goes along into the MDC of each batch's thread)
+        ctx.getRegistry().bind("upstreamPool", new MdcExecutorService(
+                ctx.getExecutorServiceManager().newCachedThreadPool(this, "upstream")));
         // adapters whose endpoint URIs reference beans they built in prepare() (Bedrock's SDK clients) bind them now
         adapters.values().forEach(a -> {
             if (a instanceof org.apache.camel.CamelContextAware aware) {
@@ -459,14 +554,23 @@ public final class Gateway {
      * Vert.x answers some requests before any route runs (body over the limit, no such path, wrong method): give
      * those the OpenAI error shape too, on the server's root router.
      */
-    private static void installHttpErrorHandlers(CamelContext ctx, KeyAuthenticator auth, GracefulShutdown shutdown) {
+    private void installHttpErrorHandlers(CamelContext ctx, KeyAuthenticator auth, GracefulShutdown shutdown,
+                                          HttpObserver observer, boolean metricsPublic) {
         for (VertxPlatformHttpRouter r : ctx.getRegistry().findByType(VertxPlatformHttpRouter.class)) {
             if (r.getServer() == null || r.getServer().getServer() == null
                     || !(r.getServer().getServer().requestHandler() instanceof Router root)) {
                 continue;
             }
             Long max = r.getServer().getMaxBodySize();
-            installAdmission(ctx, root, auth, shutdown, max != null ? max : DEFAULT_MAX_BODY);
+            // first the observer (request id, overhead header, metrics, access log, span), then admission
+            root.route().order(Integer.MIN_VALUE).handler(observer::handle);
+            RequestAdmission admission = installAdmission(ctx, root, auth, shutdown,
+                    max != null ? max : DEFAULT_MAX_BODY);
+            if (metricsPublic) {
+                admission.addPublicPath(MetricsEndpoint.PATH);
+            }
+            metrics.gauge("request.body.in.flight.bytes", "Bytes of request bodies received or being served",
+                    admission::bodyBytesInFlight);
             root.errorHandler(413, respond(GatewayException.tooLarge(max != null ? max : DEFAULT_MAX_BODY)));
             root.errorHandler(404, respond(new GatewayException(404, "invalid_request_error", null, "not_found",
                     "Unknown path.")));
@@ -500,7 +604,7 @@ public final class Gateway {
      * {@code gateway.maxBodyBytesInFlight} (default: a quarter of the heap, at most 256 MiB, at least one body),
      * {@code gateway.requestReadTimeoutMs} (default {@value #DEFAULT_REQUEST_READ_TIMEOUT_MS}).
      */
-    private static void installAdmission(CamelContext ctx, Router root, KeyAuthenticator auth,
+    private static RequestAdmission installAdmission(CamelContext ctx, Router root, KeyAuthenticator auth,
                                          GracefulShutdown shutdown, long maxBody) {
         var props = ctx.getPropertiesComponent();
         long timeoutMs = Long.parseLong(props.resolveProperty("gateway.requestReadTimeoutMs")
@@ -509,7 +613,8 @@ public final class Gateway {
                 .orElse(String.valueOf(defaultBodyBudget())));
         RequestAdmission admission = new RequestAdmission(auth, shutdown, maxBody, budget, timeoutMs);
         ctx.getRegistry().bind("requestAdmission", admission);
-        root.route().order(Integer.MIN_VALUE).handler(admission::handle);
+        root.route().order(Integer.MIN_VALUE + 1).handler(admission::handle);
+        return admission;
     }
 
     /** The input limits of the properties {@code gateway.maxInputChars} etc., defaults from RequestParser.Limits. */
@@ -556,6 +661,7 @@ public final class Gateway {
     private static Handler<RoutingContext> respond(GatewayException e) {
         byte[] body = ErrorResponder.body(e);
         return rc -> {
+            RequestRecord.failed(rc, e);
             if (!rc.response().ended()) {
                 if (e.retryAfterSeconds() != null) {
                     rc.response().putHeader("Retry-After", String.valueOf(e.retryAfterSeconds()));

@@ -24,6 +24,13 @@ public final class GatewayMain {
             System.out.println(GatewayOptions.USAGE);
             return;
         }
+        String logFormat = options.properties().get("gateway.logFormat");
+        if (logFormat != null) {
+            // log4j2.xml picks its layout by this property (a SystemPropertyArbiter)
+            System.setProperty("gateway.logFormat", logFormat);
+            ((org.apache.logging.log4j.core.LoggerContext) org.apache.logging.log4j.LogManager.getContext(false))
+                    .reconfigure();
+        }
         Gateway gateway;
         try {
             gateway = Gateway.create(options, System::getenv);

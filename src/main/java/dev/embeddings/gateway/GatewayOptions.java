@@ -12,7 +12,8 @@ import java.util.Map;
  * (every logger, Camel's, Vert.x's and the HTTP clients' included, at LEVEL; secrets stay redacted),
  * {@code --detailed_debug} (LiteLLM's flag: the gateway's own loggers at DEBUG), {@code --max-input-chars N} and
  * {@code --max-request-chars N} (input limits), {@code --data-dir DIR} (the embedded database of virtual keys and
- * spend, default {@code ./data}), {@code --help}.
+ * spend, default {@code ./data}), {@code --log-format text|json} (JSON lines for log pipelines),
+ * {@code --num_workers N} (LiteLLM's flag: N Vert.x event loops, see {@code gateway.eventLoopThreads}), {@code --help}.
  * Any other {@code --name=value} pair whose name contains a dot is passed to Camel Main as a property override.
  *
  * @param config     the LiteLLM-style config.yaml
@@ -29,7 +30,7 @@ public record GatewayOptions(Path config, Path routes, String host, Integer port
     public static final String USAGE = "usage: java -jar embeddings-gateway.jar [--config FILE] [--port N] "
             + "[--host ADDR] [--routes DIR] [--no-reload] [--max-body-size BYTES] [--kafka-bootstrap HOST:PORT] "
             + "[--log-level TRACE|DEBUG|INFO|WARN|ERROR] [--detailed_debug] [--max-input-chars N] "
-            + "[--max-request-chars N] [--data-dir DIR] "
+            + "[--max-request-chars N] [--data-dir DIR] [--log-format text|json] [--num_workers N] "
             + "[--name.of.property=value]";
 
     /** Parses args; throws IllegalArgumentException with a one-line message for an unknown or incomplete flag. */
@@ -56,7 +57,8 @@ public record GatewayOptions(Path config, Path routes, String host, Integer port
                 case "--detailed_debug" -> props.put("gateway.logLevel.dev.embeddings", "DEBUG");
                 case "--reload" -> reload = true;
                 case "--config", "--port", "--host", "--routes", "--max-body-size", "--kafka-bootstrap",
-                     "--log-level", "--max-input-chars", "--max-request-chars", "--data-dir" -> {
+                     "--log-level", "--max-input-chars", "--max-request-chars", "--data-dir", "--log-format",
+                     "--num_workers" -> {
                     if (value == null) {
                         if (i + 1 >= args.length) {
                             throw new IllegalArgumentException("option " + a + " needs a value");
@@ -71,6 +73,10 @@ public record GatewayOptions(Path config, Path routes, String host, Integer port
                         case "--host" -> host = value;
                         case "--port" -> port = number(a, value, 0, 65535);
                         case "--log-level" -> props.put("gateway.logLevel", level(value));
+                        case "--log-format" -> props.put("gateway.logFormat", logFormat(value));
+                        // LiteLLM's uvicorn workers: here one JVM process, N Vert.x event loops
+                        case "--num_workers" -> props.put("gateway.eventLoopThreads",
+                                String.valueOf(number(a, value, 1, 1024)));
                         case "--max-input-chars" -> props.put("gateway.maxInputChars",
                                 String.valueOf(number(a, value, 1, Integer.MAX_VALUE)));
                         case "--max-request-chars" -> props.put("gateway.maxRequestChars",
@@ -93,6 +99,14 @@ public record GatewayOptions(Path config, Path routes, String host, Integer port
             }
         }
         return new GatewayOptions(config, routes, host, port, reload, props, help);
+    }
+
+    private static String logFormat(String v) {
+        String f = v.trim().toLowerCase(java.util.Locale.ROOT);
+        if (!f.equals("text") && !f.equals("json")) {
+            throw new IllegalArgumentException("option --log-format must be text or json");
+        }
+        return f;
     }
 
     private static String level(String v) {

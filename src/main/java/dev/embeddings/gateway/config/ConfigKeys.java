@@ -1,6 +1,8 @@
 package dev.embeddings.gateway.config;
 
+import java.util.Collection;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The keys of a LiteLLM config.yaml that the gateway knows, per section, so that a typo can be told from a LiteLLM
@@ -44,7 +46,8 @@ final class ConfigKeys {
             "auto_router_config", "guardrails", "mock_testing_fallbacks", "health_check_model");
 
     /** general_settings keys the gateway reads. */
-    static final Set<String> GENERAL_USED = Set.of("master_key", "database_url", "database_connection_pool_limit");
+    static final Set<String> GENERAL_USED = Set.of("master_key", "database_url", "database_connection_pool_limit",
+            "metrics_public");
 
     /** general_settings keys of LiteLLM's proxy that the gateway does not use (yet). */
     static final Set<String> GENERAL_KNOWN = Set.of(
@@ -70,13 +73,13 @@ final class ConfigKeys {
      *  keys/RedisSettings). */
     static final Set<String> SETTINGS_USED = Set.of("routing_strategy", "num_retries", "retry_after", "fallbacks",
             "allowed_fails", "cooldown_time", "timeout", "request_timeout", "cache", "cache_params",
-            "allow_cross_space_fallback", "redis_host", "redis_port", "redis_password", "redis_url");
+            "allow_cross_space_fallback", "redis_host", "redis_port", "redis_password", "redis_url", "callbacks");
 
     /** litellm_settings / router_settings keys of LiteLLM that the gateway does not use (yet). */
     static final Set<String> SETTINGS_KNOWN = Set.of(
             // litellm_settings
             "context_window_fallbacks", "content_policy_fallbacks", "default_fallbacks", "drop_params",
-            "set_verbose", "json_logs", "success_callback", "failure_callback", "callbacks", "service_callback",
+            "set_verbose", "json_logs", "success_callback", "failure_callback", "service_callback",
             "turn_off_message_logging", "redact_user_api_key_info", "max_budget",
             "budget_duration", "default_team_settings", "default_internal_user_params",
             "default_key_generate_params", "upperbound_key_generate_params", "key_generation_settings",
@@ -94,4 +97,39 @@ final class ConfigKeys {
             "stream_timeout", "default_litellm_params", "default_max_parallel_requests", "default_priority",
             "polling_interval", "client_ttl", "debug_level", "deployment_affinity", "assistants_config",
             "router_general_settings");
+
+    /** The known key nearest to {@code key} (at most two edits away, transpositions counting one), or null. */
+    static String suggest(String key, Collection<String> known) {
+        String best = null;
+        int bestDistance = 3;
+        for (String k : new TreeSet<>(known)) {
+            int d = distance(key.toLowerCase(java.util.Locale.ROOT), k);
+            if (d < bestDistance) {
+                bestDistance = d;
+                best = k;
+            }
+        }
+        return best;
+    }
+
+    /** Optimal string alignment distance (Levenshtein plus adjacent transpositions). */
+    static int distance(String a, String b) {
+        int[][] d = new int[a.length() + 1][b.length() + 1];
+        for (int i = 0; i <= a.length(); i++) {
+            d[i][0] = i;
+        }
+        for (int j = 0; j <= b.length(); j++) {
+            d[0][j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                d[i][j] = Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1), d[i - 1][j - 1] + cost);
+                if (i > 1 && j > 1 && a.charAt(i - 1) == b.charAt(j - 2) && a.charAt(i - 2) == b.charAt(j - 1)) {
+                    d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+                }
+            }
+        }
+        return d[a.length()][b.length()];
+    }
 }

@@ -27,8 +27,11 @@ import java.util.function.Function;
  *   <li>Every string {@code os.environ/NAME} is replaced by the environment variable NAME; a missing one throws
  *       ConfigException naming the variable and the entry (never a value).</li>
  *   <li>{@code general_settings.master_key} is the API key; {@code database_url} and
- *       {@code database_connection_pool_limit} configure the database of virtual keys (keys/); other
- *       general_settings keys are ignored.</li>
+ *       {@code database_connection_pool_limit} configure the database of virtual keys (keys/);
+ *       {@code metrics_public} opens {@code /metrics}; other LiteLLM general_settings keys are ignored.</li>
+ *   <li>Keys of {@code litellm_params}, {@code general_settings}, {@code litellm_settings} and
+ *       {@code router_settings} that neither the gateway nor LiteLLM knows (typos) are warned about once, naming the
+ *       key, the entry and the nearest known key ({@link ConfigKeys}).</li>
  *   <li>{@code litellm_settings}, {@code router_settings} and any other top-level key are accepted; the keys that
  *       nothing reads yet are logged once as ignored.</li>
  * </ul>
@@ -368,8 +371,11 @@ public final class ConfigLoader {
             if (known.contains(k)) {
                 unused.add(k);
             } else {
-                LOG.warn("config: {}: unknown key '{}' is ignored (not a LiteLLM setting this gateway knows; "
-                        + "a typo?)", where, k);
+                Set<String> all = new java.util.HashSet<>(used);
+                all.addAll(known);
+                String near = ConfigKeys.suggest(k, all);
+                LOG.warn("config: {}: unknown key '{}' is ignored (not a LiteLLM setting this gateway knows{})",
+                        where, k, near == null ? "; a typo?" : "; did you mean '" + near + "'?");
             }
         }
         if (!unused.isEmpty()) {

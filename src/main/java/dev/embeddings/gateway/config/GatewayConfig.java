@@ -22,4 +22,10 @@ public record GatewayConfig(List<Deployment> deployments, String masterKey,
                          Map<String, Object> routerSettings) {
         this(deployments, masterKey, litellmSettings, routerSettings, Map.of());
     }
+
+    /** {@code general_settings.<key>} as a boolean ({@code true}/{@code "true"}), or {@code dflt} when absent. */
+    public boolean generalFlag(String key, boolean dflt) {
+        Object v = generalSettings.get(key);
+        return v == null ? dflt : Boolean.parseBoolean(v.toString().trim());
+    }
 }

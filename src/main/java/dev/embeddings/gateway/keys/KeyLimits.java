@@ -14,9 +14,11 @@ import org.apache.camel.Exchange;
 public final class KeyLimits {
 
     private final Keys keys;
+    private final dev.embeddings.gateway.observe.Metrics metrics;
 
-    public KeyLimits(Keys keys) {
+    public KeyLimits(Keys keys, dev.embeddings.gateway.observe.Metrics metrics) {
         this.keys = keys;
+        this.metrics = metrics;
     }
 
     /**
@@ -30,11 +32,34 @@ public final class KeyLimits {
         if (!keys.active() || exchange.getProperty(Admission.PROPERTY) != null) {
             return;
         }
-        Admission a = keys.admit(exchange.getProperty(Principal.PROPERTY, Principal.class),
-                exchange.getMessage().getBody(EmbeddingRequest.class),
-                exchange.getProperty(RequestId.PROPERTY, String.class));
+        EmbeddingRequest request = exchange.getMessage().getBody(EmbeddingRequest.class);
+        Admission a;
+        try {
+            a = keys.admit(exchange.getProperty(Principal.PROPERTY, Principal.class), request,
+                    exchange.getProperty(RequestId.PROPERTY, String.class));
+        } catch (dev.embeddings.gateway.openai.GatewayException e) {
+            String limit = limitOf(e);
+            if (limit != null) {
+                metrics.rateLimited("key", limit, keys.registry().group(request.model()).isEmpty() ? ""
+                        : request.model(), "");
+            }
+            throw e;
+        }
         exchange.setProperty(Admission.PROPERTY, a);
         exchange.getExchangeExtension().addOnCompletion(a);
+    }
+
+    /** The limit a refusal names, for the metrics: rpm, tpm, max_parallel_requests, budget; null for a 401. */
+    static String limitOf(dev.embeddings.gateway.openai.GatewayException e) {
+        if (KeyPolicy.BUDGET_EXCEEDED.equals(e.code())) {
+            return "budget";
+        }
+        if (e.status() != 429) {
+            return null;
+        }
+        String m = String.valueOf(e.getMessage());
+        return m.contains("Limit type: max_parallel_requests") ? "max_parallel_requests"
+                : m.contains("Limit type: tokens") ? "tpm" : "rpm";
     }
 
     /**

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import dev.embeddings.gateway.openai.Base64Floats;
 import dev.embeddings.gateway.openai.EncodingFormat;
+import dev.embeddings.gateway.observe.RequestRecord;
 import dev.embeddings.gateway.openai.RequestId;
 import dev.embeddings.gateway.provider.EmbeddingCall;
 import dev.embeddings.gateway.provider.EmbeddingResult;
@@ -32,6 +33,7 @@ public final class ResponseNormalizer {
         EmbeddingResult result = exchange.getMessage().getBody(EmbeddingResult.class);
         EmbeddingCall call = exchange.getProperty(EmbeddingCall.PROPERTY, EmbeddingCall.class);
         byte[] body = write(result, call.request().model(), call.request().encodingFormat());
+        RequestRecord.tokens(exchange, result.promptTokens());
         exchange.getMessage().setBody(body);
         exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json");

@@ -34,6 +34,7 @@ public final class ErrorResponder {
         Throwable caught = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         EmbeddingCall call = exchange.getProperty(EmbeddingCall.PROPERTY, EmbeddingCall.class);
         GatewayException e = toGatewayException(caught, call == null ? null : call.deployment());
+        dev.embeddings.gateway.observe.RequestRecord.failed(exchange, e);
         Message m = exchange.getMessage();
         m.removeHeaders("*");
         m.setHeader(Exchange.HTTP_RESPONSE_CODE, e.status());

@@ -1,5 +1,6 @@
 package dev.embeddings.gateway.openai;
 
+import dev.embeddings.gateway.observe.RequestRecord;
 import org.apache.camel.Exchange;
 
 import java.util.UUID;
@@ -14,13 +15,30 @@ public final class RequestId {
     public static final String PROPERTY = "requestId";
     public static final String HEADER = "x-request-id";
 
-    /** Camel entry at the start of the pipeline. */
+    /**
+     * Camel entry at the start of the pipeline: the id the HTTP observer assigned when the request arrived (so the
+     * access log, the MDC and the response agree), else as {@link #sane} decides.
+     */
     public void assign(Exchange exchange) {
-        String id = HttpRequests.header(exchange, HEADER);
-        if (id == null || id.isEmpty() || id.length() > 128 || !id.chars().allMatch(c -> c > 32 && c < 127)) {
-            id = UUID.randomUUID().toString();
+        RequestRecord record = RequestRecord.of(exchange);
+        exchange.setProperty(PROPERTY, record != null ? record.requestId() : sane(HttpRequests.header(exchange, HEADER)));
+    }
+
+    /**
+     * {@code id} when it is 1..128 visible ASCII characters that the Redactor leaves as they are (it goes into every
+     * log line of the request), else a new random UUID.
+     */
+    public static String sane(String id) {
+        if (id == null || id.isEmpty() || id.length() > 128) {
+            return UUID.randomUUID().toString();
         }
-        exchange.setProperty(PROPERTY, id);
+        for (int i = 0, n = id.length(); i < n; i++) {
+            char c = id.charAt(i);
+            if (c <= 32 || c >= 127) {
+                return UUID.randomUUID().toString();
+            }
+        }
+        return dev.embeddings.gateway.security.Redactor.redact(id).equals(id) ? id : UUID.randomUUID().toString();
     }
 
     /** Puts the request's id on the outgoing message, if one was assigned. */

@@ -5,7 +5,9 @@ import dev.embeddings.gateway.config.ModelRegistry;
 import dev.embeddings.gateway.openai.EmbeddingRequest;
 import dev.embeddings.gateway.openai.ErrorResponder;
 import dev.embeddings.gateway.openai.GatewayException;
+import dev.embeddings.gateway.observe.Metrics;
 import dev.embeddings.gateway.provider.EmbeddingCall;
+import dev.embeddings.gateway.provider.EmbeddingResult;
 import dev.embeddings.gateway.provider.UpstreamErrors;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import org.apache.camel.Exchange;
@@ -61,12 +63,20 @@ public final class DeploymentRouter {
     private final ModelRegistry registry;
     private final RouterSettings settings;
     private final Map<String, DeploymentState> states = new LinkedHashMap<>();
+    private final Metrics metrics;
 
     public DeploymentRouter(ModelRegistry registry, RouterSettings settings) {
+        this(registry, settings, Metrics.NOOP);
+    }
+
+    /** A router that reports retries, fallbacks, cooldowns, rpm refusals and tokens to {@code metrics}. */
+    public DeploymentRouter(ModelRegistry registry, RouterSettings settings, Metrics metrics) {
         this.registry = registry;
         this.settings = settings;
+        this.metrics = metrics;
         for (Deployment d : registry.all()) {
-            states.put(d.id(), new DeploymentState(d, settings, registry.group(d.modelName()).size() > 1));
+            states.put(d.id(), new DeploymentState(d, settings, registry.group(d.modelName()).size() > 1,
+                    () -> metrics.cooldown(d)));
         }
     }
 
@@ -77,6 +87,7 @@ public final class DeploymentRouter {
     /** Camel entry: body = EmbeddingRequest. Throws GatewayException 404 model_not_found for an unknown model. */
     public void begin(Exchange exchange) {
         EmbeddingRequest request = exchange.getMessage().getBody(EmbeddingRequest.class);
+        metrics.embeddingsRequest(exchange, request.model(), !registry.group(request.model()).isEmpty(), request.size());
         if (registry.group(request.model()).isEmpty()) {
             throw GatewayException.modelNotFound(request.model());
         }
@@ -127,6 +138,7 @@ public final class DeploymentRouter {
                 a.groupIndex++;
                 a.retriesUsed = 0;
                 a.failed.clear();
+                metrics.fallback(a.groups.get(a.groupIndex - 1), a.group());
                 continue;
             }
             long wait = Long.MAX_VALUE;
@@ -145,6 +157,7 @@ public final class DeploymentRouter {
         a.startedNanos = System.nanoTime();
         chosen.inFlight.incrementAndGet();
         Deployment d = chosen.deployment;
+        metrics.attempt(exchange, d);
         new EmbeddingCall(a.request, d).attachTo(exchange);
     }
 
@@ -163,6 +176,7 @@ public final class DeploymentRouter {
                 continue;
             }
             if (s.limiter != null && !s.limiter.acquirePermission()) {
+                metrics.rateLimited("deployment", "rpm", s.deployment.modelName(), s.deployment.id());
                 s.release();
                 continue;
             }
@@ -221,6 +235,9 @@ public final class DeploymentRouter {
         s.inFlight.decrementAndGet();
         s.onSuccess(nanos);
         s.recordLatency(nanos / 1e6);
+        if (exchange.getMessage().getBody() instanceof EmbeddingResult result) {
+            metrics.tokens(s.deployment, result.promptTokens());
+        }
         exchange.setProperty(PENDING, false);
         exchange.getMessage().setHeader("x-gateway-deployment-id", s.deployment.id());
         exchange.getMessage().setHeader("x-gateway-model-group", a.group());
@@ -273,6 +290,7 @@ public final class DeploymentRouter {
         if (retryable && a.retriesUsed < retries) {
             a.retriesUsed++;
             delay = backoffMs(a.retriesUsed, g.retryAfterSeconds());
+            metrics.retry(d);
         } else if (a.groupIndex + 1 < a.groups.size()) {
             a.groupIndex++;
             a.retriesUsed = 0;
@@ -280,6 +298,7 @@ public final class DeploymentRouter {
             delay = 0;
             LOG.info("model group '{}' failed ({}), falling back to '{}'", a.groups.get(a.groupIndex - 1),
                     g.status(), a.group());
+            metrics.fallback(a.groups.get(a.groupIndex - 1), a.group());
         } else {
             throw g;
         }

@@ -35,6 +35,11 @@ final class DeploymentState {
     private volatile long openUntilMs;
 
     DeploymentState(Deployment d, RouterSettings s, boolean coolsDown) {
+        this(d, s, coolsDown, () -> { });
+    }
+
+    /** {@code onCooldown} runs each time the deployment starts cooling down (its circuit opens). */
+    DeploymentState(Deployment d, RouterSettings s, boolean coolsDown, Runnable onCooldown) {
         this.deployment = d;
         this.coolsDown = coolsDown;
         long cooldownMs = Math.max(1, (long) (s.cooldownSeconds() * 1000));
@@ -50,6 +55,7 @@ final class DeploymentState {
         breaker.getEventPublisher().onStateTransition(e -> {
             if (e.getStateTransition().getToState() == CircuitBreaker.State.OPEN) {
                 openUntilMs = System.currentTimeMillis() + cooldownMs;
+                onCooldown.run();
             }
         });
         Double rpm = d.number("rpm");

@@ -18,7 +18,8 @@ import java.util.List;
  * {@code log4j2.logEventFactory}): every log event of every logger, at every level, is created with its message
  * passed through {@link Redactor#redact}, before any filter, layout or appender sees it. A thrown exception is
  * rendered (class names, messages, causes and stack frames) into the message and redacted too, since exception
- * messages carry URLs, headers and upstream bodies; the event then carries no separate throwable.
+ * messages carry URLs, headers and upstream bodies; the event then carries no separate throwable. A message marked
+ * {@link Redactor.PreRedacted} (built from redacted values, e.g. the access log) is passed as it is.
  *
  * <p>This is why it works whatever the log configuration: Camel's tracer ({@code camel.main.tracing=true}) and
  * DEBUG output, Apache HttpClient's wire and header loggers, the AWS SDK, Vert.x and the gateway all log through
@@ -42,6 +43,9 @@ public final class RedactingLogEventFactory implements LogEventFactory {
 
     /** The message as it will be printed: the formatted text, then the stack trace, both redacted. */
     static Message redacted(Message data, Throwable t) {
+        if (t == null && data instanceof Redactor.PreRedacted && data.getThrowable() == null) {
+            return data;
+        }
         String text = data == null ? null : data.getFormattedMessage();
         if (t == null && data != null && data.getThrowable() == null) {
             String r = Redactor.redact(text);

@@ -38,6 +38,14 @@ public final class Redactor {
     /** Shorter registered secrets are not redacted verbatim (patterns still apply). */
     public static final int MIN_SECRET_LENGTH = 4;
 
+    /**
+     * A log message built only from values that were redacted (or cannot hold a secret) when it was made, e.g. the
+     * access-log line: {@link RedactingLogEventFactory} passes it through without scanning its text again (about
+     * 40 µs per 250-character line, which per request would cost more than the whole access log).
+     */
+    public interface PreRedacted {
+    }
+
     /** Query parameter names whose values are secrets, in any URL (compared lower-case, '-' and '_' alike). */
     static final Set<String> SECRET_PARAMS = Set.of("key", "apikey", "api_key", "token", "access_token", "sig",
             "signature", "code", "secret", "client_secret", "password", "pwd", "auth", "authorization",

@@ -52,6 +52,8 @@ public final class RequestAdmission {
     private final Set<String> publicPaths = new CopyOnWriteArraySet<>(Set.of("/health/liveliness",
             "/health/liveness", "/health/readiness"));
     private final byte[] readTimeoutBody;
+    private static final GatewayException READ_TIMEOUT = new GatewayException(408, "invalid_request_error", null,
+            "request_timeout", "The request body did not arrive in time.");
 
     /**
      * @param maxBodyBytes  the per-request body limit (platform-http's {@code maxBodySize})
@@ -157,6 +159,7 @@ public final class RequestAdmission {
         if (!request.isEnded()) {
             long timer = rc.vertx().setTimer(readTimeoutMs, id -> {
                 if (!request.isEnded() && !rc.response().ended() && !rc.response().closed()) {
+                    dev.embeddings.gateway.observe.RequestRecord.failed(rc, READ_TIMEOUT);
                     send(rc.response().setStatusCode(408), readTimeoutBody, request, true);
                 }
             });
@@ -191,6 +194,7 @@ public final class RequestAdmission {
     }
 
     private static void reject(RoutingContext rc, GatewayException e, boolean close) {
+        dev.embeddings.gateway.observe.RequestRecord.failed(rc, e);
         HttpServerResponse response = rc.response();
         if (response.ended() || response.closed()) {
             return;
