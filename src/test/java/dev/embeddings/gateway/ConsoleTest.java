@@ -111,11 +111,12 @@ class ConsoleTest {
             assertEquals(1, matching(lines, "WARN", "no application.properties next to").size(), output);
 
             // each unknown key once, with the key it resembles
-            assertEquals(1, matching(lines, "WARN", "unknown litellm_params key 'tiemout' is ignored (did you mean "
-                    + "'timeout'?)").size(), output);
-            assertTrue(matching(lines, "WARN", "tiemout").get(0).path("message").asText().contains("remote-1"));
-            assertEquals(1, matching(lines, "WARN", "unknown router_settings key 'num_retires' is ignored (did you "
-                    + "mean 'num_retries'?)").size(), output);
+            assertEquals(1, matching(lines, "WARN", "litellm_params: unknown key 'tiemout' is ignored (not a LiteLLM "
+                    + "setting this gateway knows; did you mean 'timeout'?)").size(), output);
+            assertTrue(matching(lines, "WARN", "tiemout").get(0).path("message").asText()
+                    .contains("model_list entry 'remote'"));
+            assertEquals(1, matching(lines, "WARN", "router_settings: unknown key 'num_retires' is ignored (not a "
+                    + "LiteLLM setting this gateway knows; did you mean 'num_retries'?)").size(), output);
 
             // no GPU probe noise on a CPU-only host
             assertFalse(output.toLowerCase(java.util.Locale.ROOT).contains("cuda"), output);

@@ -158,13 +158,13 @@ class ConfigCompatibilityTest {
         List<String> warnings = log.at(Level.WARN);
         assertEquals(List.of(
                 "config: general_settings: unknown key 'master_kye' is ignored (not a LiteLLM setting this gateway "
-                        + "knows; a typo?)",
+                        + "knows; did you mean 'master_key'?)",
                 "config: litellm_settings: unknown key 'num_retires' is ignored (not a LiteLLM setting this gateway "
-                        + "knows; a typo?)",
+                        + "knows; did you mean 'num_retries'?)",
                 "config: router_settings: unknown key 'cooldwn_time' is ignored (not a LiteLLM setting this gateway "
-                        + "knows; a typo?)",
+                        + "knows; did you mean 'cooldown_time'?)",
                 "config: model_list entry 'small' litellm_params: unknown key 'tiemout' is ignored (not a LiteLLM "
-                        + "setting this gateway knows; a typo?)"), warnings);
+                        + "setting this gateway knows; did you mean 'timeout'?)"), warnings);
         assertTrue(warnings.stream().noneMatch(w -> w.contains("secret-value-1")));
         assertTrue(log.at(Level.INFO).contains("config: model_list entry 'small' litellm_params: LiteLLM keys "
                 + "[input_cost_per_token] are accepted and not used by this gateway"), log.at(Level.INFO).toString());

@@ -64,7 +64,7 @@ class ObservabilityHttpTest {
             if (!d[2].isEmpty()) {
                 cfg.append("      ").append(d[2]).append('\n');
             }
-            cfg.append("    model_info:\n      id: ").append(d[1]).append('\n');
+            cfg.append("    model_info:\n      id: ").append(d[1]).append("\n      vector_space: echo\n");
         }
         cfg.append("""
                 general_settings:
