@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import dev.embeddings.gateway.openai.Base64Floats;
 import dev.embeddings.gateway.openai.EncodingFormat;
 import dev.embeddings.gateway.openai.RequestId;
+import dev.embeddings.gateway.provider.Base64Vector;
 import dev.embeddings.gateway.provider.EmbeddingCall;
 import dev.embeddings.gateway.provider.EmbeddingResult;
 import org.apache.camel.Exchange;
@@ -21,7 +22,7 @@ import java.io.UncheckedIOException;
  * <pre>{"object":"list","data":[{"object":"embedding","index":i,"embedding":[...]}],"model":"&lt;asked&gt;",
  *  "usage":{"prompt_tokens":n,"total_tokens":n}}</pre>
  * With {@code encoding_format: base64} each {@code embedding} is the base64 of the vector as little-endian float32
- * bytes, as the OpenAI API defines it.
+ * bytes, as the OpenAI API defines it: the upstream's own text where it sent base64 (see {@link EmbeddingResult}).
  */
 public final class ResponseNormalizer {
 
@@ -38,25 +39,36 @@ public final class ResponseNormalizer {
         RequestId.echo(exchange);
     }
 
-    /** Returns the OpenAI response JSON (UTF-8) for {@code result}; {@code model} is echoed as given. */
+    /**
+     * Returns the OpenAI response JSON (UTF-8) for {@code result}; {@code model} is echoed as given. With base64,
+     * a vector the upstream sent as base64 is written as the upstream's own text (no decode, no re-encode);
+     * others are encoded from their floats.
+     */
     public byte[] write(EmbeddingResult result, String model, EncodingFormat format) {
-        float[][] vectors = result.vectors();
-        int dims = vectors.length == 0 ? 0 : vectors[0].length;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(128 + vectors.length * dims * (format == EncodingFormat.FLOAT ? 12 : 6));
+        int n = result.size();
+        int dims = result.dimensions();
+        boolean base64 = format == EncodingFormat.BASE64;
+        float[][] vectors = base64 ? null : result.vectors();
+        ByteArrayOutputStream out = new ByteArrayOutputStream(128 + n * (64 + dims * (base64 ? 6 : 12)));
         try (JsonGenerator g = json.createGenerator(out, JsonEncoding.UTF8)) {
             g.writeStartObject();
             g.writeStringField("object", "list");
             g.writeArrayFieldStart("data");
-            for (int i = 0; i < vectors.length; i++) {
-                float[] v = vectors[i];
+            for (int i = 0; i < n; i++) {
                 g.writeStartObject();
                 g.writeStringField("object", "embedding");
                 g.writeNumberField("index", i);
                 g.writeFieldName("embedding");
-                if (format == EncodingFormat.BASE64) {
-                    g.writeString(Base64Floats.encode(v));
+                if (base64) {
+                    Base64Vector text = result.base64(i);
+                    if (text != null) {
+                        text.writeTo(g);
+                    } else {
+                        byte[] b = Base64Floats.encodeAscii(result.vectors()[i]);
+                        g.writeRawUTF8String(b, 0, b.length);
+                    }
                 } else {
-                    JsonVectors.write(g, v);
+                    JsonVectors.write(g, vectors[i]);
                 }
                 g.writeEndObject();
             }

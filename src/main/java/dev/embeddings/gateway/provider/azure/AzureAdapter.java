@@ -27,7 +27,8 @@ import java.util.function.Function;
  *       {@code Authorization: Bearer}.</li>
  *   <li>{@code api_version}: config, else {@code AZURE_API_VERSION}, else {@value #DEFAULT_API_VERSION}.</li>
  *   <li>Body: {@code input} (texts or token ids as they are), {@code dimensions}, {@code user}, and
- *       {@code encoding_format: float} (the gateway does base64 itself). Upstream usage is kept.</li>
+ *       {@code encoding_format: base64} whatever the client asked ({@code litellm_params.encoding_format: float}
+ *       to ask for float text; see {@link OpenAiFormat}). Upstream usage is kept.</li>
  *   <li>Batch size 2048.</li>
  * </ul>
  */
@@ -82,6 +83,7 @@ public final class AzureAdapter extends ProviderAdapter {
         if (version == null) {
             version = DEFAULT_API_VERSION;
         }
+        OpenAiFormat.upstreamEncoding(d);
         endpoints.put(d, url(base, d.upstreamModel(), version));
         UpstreamErrors.addSecret(env.apply("AZURE_API_KEY"));
     }
@@ -105,7 +107,7 @@ public final class AzureAdapter extends ProviderAdapter {
         Deployment d = call.deployment();
         Batch batch = exchange.getMessage().getBody(Batch.class);
         Message m = exchange.getMessage();
-        m.setBody(OpenAiFormat.request(batch, call.request(), null, true));
+        m.setBody(OpenAiFormat.request(batch, call.request(), null, true, OpenAiFormat.upstreamEncoding(d)));
         m.setHeader(Exchange.HTTP_METHOD, "POST");
         m.setHeader(Exchange.CONTENT_TYPE, "application/json");
         m.setHeader("Accept", "application/json");
