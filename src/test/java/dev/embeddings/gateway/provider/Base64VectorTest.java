@@ -38,12 +38,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * text or base64, whether the gateway passes the upstream's base64 through or decodes it, and for every consumer of
  * EmbeddingResult (float arrays, the response writer).
  */
-class Base64VectorTest {
+public class Base64VectorTest {
 
     static final ObjectMapper JSON = new ObjectMapper();
 
     /** Values that stress a float round trip: tiny, huge, subnormal, negative zero, many digits. */
-    static float[][] vectors(int n, int d, long seed) {
+    public static float[][] vectors(int n, int d, long seed) {
         Random r = new Random(seed);
         float[][] v = new float[n][d];
         for (int i = 0; i < n; i++) {
@@ -59,7 +59,7 @@ class Base64VectorTest {
         return v;
     }
 
-    static String floatAnswer(float[][] v) {
+    public static String floatAnswer(float[][] v) {
         StringBuilder b = new StringBuilder("{\"object\":\"list\",\"data\":[");
         for (int i = 0; i < v.length; i++) {
             b.append(i > 0 ? "," : "").append("{\"object\":\"embedding\",\"index\":").append(i).append(",\"embedding\":[");
@@ -73,7 +73,7 @@ class Base64VectorTest {
         return b.append("],\"model\":\"m\",\"usage\":{\"prompt_tokens\":5,\"total_tokens\":5}}").toString();
     }
 
-    static String base64(float[] v) {
+    public static String base64(float[] v) {
         ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         for (float x : v) {
             b.putFloat(x);
@@ -81,7 +81,7 @@ class Base64VectorTest {
         return Base64.getEncoder().encodeToString(b.array());
     }
 
-    static String base64Answer(float[][] v, boolean reversed) {
+    public static String base64Answer(float[][] v, boolean reversed) {
         StringBuilder b = new StringBuilder("{\"object\":\"list\",\"data\":[");
         for (int k = 0; k < v.length; k++) {
             int i = reversed ? v.length - 1 - k : k;
@@ -99,7 +99,7 @@ class Base64VectorTest {
         return OpenAiFormat.response(body.getBytes(StandardCharsets.UTF_8), batch(n), "Test");
     }
 
-    static void assertBits(float[][] expected, float[][] actual) {
+    public static void assertBits(float[][] expected, float[][] actual) {
         assertEquals(expected.length, actual.length);
         for (int i = 0; i < expected.length; i++) {
             assertEquals(expected[i].length, actual[i].length);
