@@ -37,6 +37,7 @@ public record Base64Vector(byte[] body, int offset, int length) {
         }
         int start = (int) quote + 1;
         int end = start;
+        // characters outside the base64 alphabet are refused by the decoder in check()
         while (end < body.length) {
             byte c = body[end];
             if (c == '"') {
@@ -44,10 +45,6 @@ public record Base64Vector(byte[] body, int offset, int length) {
             }
             if (c == '\\') {
                 return null;
-            }
-            if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/'
-                    || c == '=')) {
-                throw new IllegalArgumentException("not base64");
             }
             end++;
         }
@@ -61,7 +58,12 @@ public record Base64Vector(byte[] body, int offset, int length) {
         if (length == 0 || length % 4 != 0) {
             throw new IllegalArgumentException("not base64 of float32 values");
         }
-        ByteBuffer b = bytes();
+        ByteBuffer b;
+        try {
+            b = bytes();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("not base64");
+        }
         if (b.remaining() % 4 != 0) {
             throw new IllegalArgumentException("not a whole number of float32 values");
         }
