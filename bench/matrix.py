@@ -473,9 +473,10 @@ def main():
             if peer:
                 line += f" | {peer_name} {fmt(peer['rps'])} cpu {fmt(peer['cpu'], 2)} err {peer['errors']}"
             print(line, flush=True)
-        hwm = status_kb(gw.pid, "VmHWM")
+        hwm = status_kb(gw.pid, "VmHWM") if gw.poll() is None else None
         write_report(a, rows, peer_name, ready, hwm)
-        print(f"peak RSS of the gateway over the run (VmHWM): {hwm / 1024:.0f} MiB; wrote {a.out}")
+        print(f"peak RSS of the gateway over the run (VmHWM): "
+              f"{f'{hwm / 1024:.0f} MiB' if hwm else 'the gateway exited, see above'}; wrote {a.out}")
     finally:
         for p in procs:
             p.terminate()
@@ -496,8 +497,10 @@ def write_report(a, rows, peer_name, ready, hwm):
            f"{' and ' + peer if peer_name else ''} share them), wrk 1 thread, {a.seconds} s per run after "
            f"{a.warmup} s warm-up. JAVA_OPTS extra: `{a.gateway_opts or '-'}`, gateway flags extra: "
            f"`{a.gateway_args or '-'}`.", "",
-           f"Start to ready: {ready:.1f} s ({'without' if a.no_local else 'with'} the local model). Peak RSS of the gateway over the whole run "
-           f"(VmHWM): {hwm / 1024:.0f} MiB.", "",
+           f"Start to ready: {ready:.1f} s ({'without' if a.no_local else 'with'} the local model). Peak RSS of the "
+           f"gateway over the whole run (VmHWM): "
+           f"{f'{hwm / 1024:.0f} MiB' if hwm else 'none: the gateway exited during the run (see its log line above)'}.",
+           "",
            f"| scenario | direct req/s | ours req/s | ours/direct | p50 ms | p99 ms | CPU ms/req | peak RSS MiB "
            f"| {peer} req/s | {peer} p99 ms | {peer} CPU ms/req | ours/{peer} | errors |",
            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]

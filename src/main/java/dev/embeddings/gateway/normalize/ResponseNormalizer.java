@@ -12,7 +12,10 @@ import dev.embeddings.gateway.provider.EmbeddingCall;
 import dev.embeddings.gateway.provider.EmbeddingResult;
 import org.apache.camel.Exchange;
 
+import io.vertx.core.buffer.Buffer;
+
 import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
@@ -28,11 +31,27 @@ public final class ResponseNormalizer {
 
     private final JsonFactory json = JsonVectors.FACTORY;
 
-    /** Camel entry: body = EmbeddingResult; sets the body to the UTF-8 JSON bytes, status 200, JSON content type. */
+    /**
+     * Camel entry: body = EmbeddingResult; sets the body to the UTF-8 JSON as a Vert.x {@link Buffer} (what
+     * platform-http writes to the socket as it is: no byte[] copy of a response that can be megabytes), status 200,
+     * JSON content type.
+     */
     public void toOpenAi(Exchange exchange) {
         EmbeddingResult result = exchange.getMessage().getBody(EmbeddingResult.class);
         EmbeddingCall call = exchange.getProperty(EmbeddingCall.PROPERTY, EmbeddingCall.class);
-        byte[] body = write(result, call.request().model(), call.request().encodingFormat());
+        EncodingFormat format = call.request().encodingFormat();
+        Buffer body = Buffer.buffer(estimate(result, format));
+        write(result, call.request().model(), format, new OutputStream() {
+            @Override
+            public void write(int b) {
+                body.appendByte((byte) b);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) {
+                body.appendBytes(b, off, len);
+            }
+        });
         exchange.getMessage().setBody(body);
         exchange.getMessage().setHeader(Exchange.HTTP_RESPONSE_CODE, 200);
         exchange.getMessage().setHeader(Exchange.CONTENT_TYPE, "application/json");
@@ -45,11 +64,23 @@ public final class ResponseNormalizer {
      * others are encoded from their floats.
      */
     public byte[] write(EmbeddingResult result, String model, EncodingFormat format) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(estimate(result, format));
+        write(result, model, format, out);
+        return out.toByteArray();
+    }
+
+    /** The response's size, about: what output buffers start with. */
+    private static int estimate(EmbeddingResult result, EncodingFormat format) {
+        long size = 128 + (long) result.size() * (64 + (long) result.dimensions()
+                * (format == EncodingFormat.BASE64 ? 6 : 12));
+        return (int) Math.min(size, 64L * 1024 * 1024);
+    }
+
+    /** Writes the response JSON (UTF-8) for {@code result} to {@code out}. */
+    public void write(EmbeddingResult result, String model, EncodingFormat format, OutputStream out) {
         int n = result.size();
-        int dims = result.dimensions();
         boolean base64 = format == EncodingFormat.BASE64;
         float[][] vectors = base64 ? null : result.vectors();
-        ByteArrayOutputStream out = new ByteArrayOutputStream(128 + n * (64 + dims * (base64 ? 6 : 12)));
         try (JsonGenerator g = json.createGenerator(out, JsonEncoding.UTF8)) {
             g.writeStartObject();
             g.writeStringField("object", "list");
@@ -82,6 +113,5 @@ public final class ResponseNormalizer {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return out.toByteArray();
     }
 }
