@@ -18,7 +18,7 @@ start_gateway() {
   java -Xmx512m -jar "$WM" --port "$UP" --bind-address 127.0.0.1 --root-dir bench/mock --no-request-journal \
     --disable-request-logging --async-response-enabled true --container-threads 64 > "$OUT/mock.log" 2>&1 &
   MOCK=$!
-  BENCH_UPSTREAM="http://127.0.0.1:$UP" java ${GATEWAY_JAVA_OPTS:-} -jar "$JAR" --config bench/config.yaml \
+  BENCH_UPSTREAM="http://127.0.0.1:$UP" bin/gateway --config bench/config.yaml \
     --host 127.0.0.1 --port "$GW" "$@" > "$OUT/gateway.log" 2>&1 &
   GATEWAY=$!
   for _ in $(seq 1 300); do

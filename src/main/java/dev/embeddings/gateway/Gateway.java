@@ -125,6 +125,10 @@ public final class Gateway {
         // no Accept-Encoding: gzip: compressing and inflating float JSON costs both sides more CPU than it saves
         // on the short hop to an upstream (bench/run.sh: 4x the mock upstream's CPU per request)
         main.addInitialProperty("camel.component.http.contentCompressionDisabled", "true");
+        // an upstream answer with a Content-Length up to 32 MiB is read once into an exact byte[] (camel-http's
+        // default of 8 KiB spools every larger answer through a stream cache and copies it again)
+        main.addInitialProperty("camel.component.http.responsePayloadStreamingThreshold",
+                String.valueOf(32 * 1024 * 1024));
         main.addInitialProperty("camel.server.enabled", "true");
         main.addInitialProperty("camel.server.host", "0.0.0.0");
         main.addInitialProperty("camel.server.port", "4000");
@@ -411,6 +415,7 @@ public final class Gateway {
                 protected void doStop() {
                     g.adapters.values().forEach(ProviderAdapter::close);
                     g.cache.close();
+                    g.localAdapter.stop();
                 }
             });
         } catch (Exception e) {
@@ -454,6 +459,7 @@ public final class Gateway {
         cache.close();
         tracing.close();
         metrics.close();
+        localAdapter.stop();
     }
 
     public CamelContext camelContext() {
@@ -490,9 +496,21 @@ public final class Gateway {
     }
 
     private void startProviders(CamelContext ctx) {
+        // the local model (ONNX Runtime, tokenizer: native libraries, ~150 MB of memory) only when configured
         if (config.deployments().stream().anyMatch(d -> d.provider() == Provider.LOCAL)) {
-            int cores = Runtime.getRuntime().availableProcessors();
-            localAdapter.start(ctx.getExecutorServiceManager().newFixedThreadPool(localAdapter, "local-model", cores));
+            LocalAdapter.Settings def = LocalAdapter.Settings.defaults();
+            var props = ctx.getPropertiesComponent();
+            LocalAdapter.Settings s = new LocalAdapter.Settings(
+                    Integer.parseInt(props.resolveProperty("gateway.local.maxBatchInputs")
+                            .orElse(String.valueOf(def.maxBatchInputs()))),
+                    Long.parseLong(props.resolveProperty("gateway.local.maxBatchDelayMs")
+                            .orElse(String.valueOf(def.maxBatchDelayMs()))),
+                    Integer.parseInt(props.resolveProperty("gateway.local.maxInputChars")
+                            .orElse(String.valueOf(def.maxInputChars()))),
+                    Integer.parseInt(props.resolveProperty("gateway.local.threads")
+                            .orElse(String.valueOf(def.threads()))));
+            localAdapter.start(s, ctx.getExecutorServiceManager().newSingleThreadExecutor(localAdapter,
+                    "local-batcher"));
         }
         // upstream calls of the providers' parallel splits; each request bounds its own share by waves of
         // max_parallel_requests, so the pool itself is unbounded and idle threads expire

@@ -12,9 +12,18 @@ public final class Base64Floats {
 
     /** float[d] → base64 of 4·d little-endian float32 bytes. */
     public static String encode(float[] v) {
+        return Base64.getEncoder().encodeToString(littleEndian(v));
+    }
+
+    /** float[d] → the same base64 text as {@link #encode}, as ASCII bytes (for writing into UTF-8 JSON). */
+    public static byte[] encodeAscii(float[] v) {
+        return Base64.getEncoder().encode(littleEndian(v));
+    }
+
+    private static byte[] littleEndian(float[] v) {
         ByteBuffer buf = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         buf.asFloatBuffer().put(v);
-        return Base64.getEncoder().encodeToString(buf.array());
+        return buf.array();
     }
 
     /**

@@ -20,6 +20,8 @@ public final class BatchCollector implements AggregationStrategy {
     /** The slots of one request: vectors by input index, token total, and the upstream's last rate-limit headers. */
     public static final class Results {
         final float[][] vectors;
+        /** The upstream's base64 text per input, made on the first batch that has any (see EmbeddingResult). */
+        Base64Vector[] base64;
         int tokens;
         final Map<String, Object> rateLimitHeaders = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
         volatile boolean timedOut;
@@ -37,6 +39,12 @@ public final class BatchCollector implements AggregationStrategy {
             if (r != null && results != null) {
                 synchronized (results) {
                     System.arraycopy(r.vectors(), 0, results.vectors, r.offset(), r.vectors().length);
+                    if (r.base64() != null) {
+                        if (results.base64 == null) {
+                            results.base64 = new Base64Vector[results.vectors.length];
+                        }
+                        System.arraycopy(r.base64(), 0, results.base64, r.offset(), r.base64().length);
+                    }
                     results.tokens += r.tokens();
                     newExchange.getMessage().getHeaders().forEach((k, v) -> {
                         if (k.regionMatches(true, 0, RATE_LIMIT_PREFIX, 0, RATE_LIMIT_PREFIX.length())) {
@@ -61,19 +69,25 @@ public final class BatchCollector implements AggregationStrategy {
     /**
      * Throws GatewayException 502 {@code upstream_bad_response} unless every input got a vector, all of one
      * non-zero length, with finite values only (an upstream's NaN, Infinity or ragged answer never reaches a
-     * client).
+     * client). Vectors held as base64 ({@code base64[i]} non-null, may be null as a whole) were checked for finite
+     * values when they were read ({@link Base64Vector}); here only their length counts.
      */
-    static void checkVectors(float[][] vectors) {
+    static void checkVectors(float[][] vectors, Base64Vector[] base64) {
         int dims = -1;
         for (int i = 0; i < vectors.length; i++) {
             float[] v = vectors[i];
-            if (v == null) {
+            Base64Vector b = base64 == null ? null : base64[i];
+            if (v == null && b == null) {
                 throw bad("no embedding for input " + i);
             }
-            if (v.length == 0 || (dims >= 0 && v.length != dims)) {
-                throw bad("embedding " + i + " has " + v.length + " dimensions" + (dims >= 0 ? ", not " + dims : ""));
+            int length = v != null ? v.length : b.dimensions();
+            if (length == 0 || (dims >= 0 && length != dims)) {
+                throw bad("embedding " + i + " has " + length + " dimensions" + (dims >= 0 ? ", not " + dims : ""));
             }
-            dims = v.length;
+            dims = length;
+            if (v == null) {
+                continue;
+            }
             for (float x : v) {
                 if (!Float.isFinite(x)) {
                     throw bad("embedding " + i + " holds a value that is not a finite number");
@@ -100,9 +114,9 @@ public final class BatchCollector implements AggregationStrategy {
             throw new dev.embeddings.gateway.openai.GatewayException(504, "timeout", null, "upstream_timeout",
                     "The upstream did not answer within the request deadline.");
         }
-        checkVectors(results.vectors);
+        checkVectors(results.vectors, results.base64);
         exchange.getMessage().removeHeaders("*");
         results.rateLimitHeaders.forEach((k, v) -> exchange.getMessage().setHeader("llm_provider-" + k, v));
-        return new EmbeddingResult(results.vectors, results.tokens);
+        return new EmbeddingResult(results.vectors, results.tokens, results.base64);
     }
 }

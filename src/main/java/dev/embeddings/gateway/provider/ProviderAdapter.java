@@ -269,15 +269,18 @@ public abstract class ProviderAdapter {
     public EmbeddingResult finish(Exchange exchange) {
         EmbeddingResult r = collector.result(exchange);
         EmbeddingCall call = exchange.getProperty(EmbeddingCall.PROPERTY, EmbeddingCall.class);
+        Integer wanted = call.request().dimensions();
         if (forwardsDimensions(call.deployment())) {
-            Integer wanted = call.request().dimensions();
-            if (wanted != null && r.vectors().length > 0 && r.vectors()[0].length != wanted) {
-                throw BatchCollector.bad("embeddings of " + r.vectors()[0].length + " dimensions, when "
+            if (wanted != null && r.size() > 0 && r.dimensions() != wanted) {
+                throw BatchCollector.bad("embeddings of " + r.dimensions() + " dimensions, when "
                         + wanted + " were asked for");
             }
             return r;
         }
-        return new EmbeddingResult(Dimensions.truncate(r.vectors(), call.request().dimensions()), r.promptTokens());
+        if (wanted == null || r.size() == 0 || r.dimensions() == wanted) {
+            return r; // unchanged: base64-held vectors stay as the upstream sent them
+        }
+        return new EmbeddingResult(Dimensions.truncate(r.vectors(), wanted), r.promptTokens());
     }
 
     /** The call of the exchange (every split sub-exchange carries it). */

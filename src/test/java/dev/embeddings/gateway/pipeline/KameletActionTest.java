@@ -159,7 +159,7 @@ class KameletActionTest {
         assertEquals("ada", r.getMessage().getHeader(EmbeddingsAction.MODEL_HEADER));
         assertEquals(9, r.getMessage().getHeader(EmbeddingsAction.PROMPT_TOKENS_HEADER));
         upstream.verify(1, postRequestedFor(urlPathEqualTo("/openai/deployments/my-ada/embeddings"))
-                .withRequestBody(equalToJson("{\"input\":[\"first\",\"second\"],\"encoding_format\":\"float\","
+                .withRequestBody(equalToJson("{\"input\":[\"first\",\"second\"],\"encoding_format\":\"base64\","
                         + "\"dimensions\":3}")));
     }
 

@@ -29,7 +29,8 @@ import java.util.function.Function;
  *       {@code Authorization: Bearer}.</li>
  *   <li>{@code api_version}: config, else {@code AZURE_API_VERSION}, else {@value #DEFAULT_API_VERSION}.</li>
  *   <li>Body: {@code input} (texts or token ids as they are), {@code dimensions}, {@code user}, and
- *       {@code encoding_format: float} (the gateway does base64 itself). Upstream usage is kept.</li>
+ *       {@code encoding_format: base64} whatever the client asked ({@code litellm_params.encoding_format: float}
+ *       to ask for float text; see {@link OpenAiFormat}). Upstream usage is kept.</li>
  *   <li>Batch size 2048, at most 300,000 tokens per call (OpenAI's limits); 8192 tokens per input (cl100k_base),
  *       checked before any call (400 {@code context_length_exceeded}).</li>
  *   <li>An {@code api_base} with a query string keeps it, after the deployment path.</li>
@@ -86,6 +87,7 @@ public final class AzureAdapter extends ProviderAdapter {
         if (version == null) {
             version = DEFAULT_API_VERSION;
         }
+        OpenAiFormat.upstreamEncoding(d);
         endpoints.put(d, url(base, d.upstreamModel(), version));
         UpstreamErrors.addSecret(env.apply("AZURE_API_KEY"));
     }
@@ -130,7 +132,7 @@ public final class AzureAdapter extends ProviderAdapter {
         Deployment d = call.deployment();
         Batch batch = exchange.getMessage().getBody(Batch.class);
         Message m = exchange.getMessage();
-        m.setBody(OpenAiFormat.request(batch, call.request(), null, true));
+        m.setBody(OpenAiFormat.request(batch, call.request(), null, true, OpenAiFormat.upstreamEncoding(d)));
         jsonPost(m);
         String key = d.string("api_key") != null ? d.string("api_key") : env.apply("AZURE_API_KEY");
         if (d.string("azure_ad_token") != null) {

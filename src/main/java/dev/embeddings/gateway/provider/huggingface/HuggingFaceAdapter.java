@@ -48,7 +48,7 @@ import java.util.function.Function;
  *   <li><b>OpenAI format</b> ({@code api_base} ending in {@code /v1} or {@code /v1/}, e.g. TEI's or an Inference
  *       Endpoint's OpenAI route, or in {@code /v1/embeddings}, that route itself): {@code POST {api_base}/embeddings}
  *       (the base as it is when it ends in {@code /embeddings}) with {@code {"input", "model": <model id>,
- *       "encoding_format": "float", "dimensions"?, "user"?}}; token ids and {@code dimensions} are forwarded and the
+ *       "encoding_format": "base64", "dimensions"?, "user"?}}; token ids and {@code dimensions} are forwarded and the
  *       upstream's usage is kept (see {@link OpenAiFormat}).</li>
  *   <li><b>Serverless</b> (no {@code api_base}): native format against {@link #serverlessUrl}, i.e.
  *       {@value #SERVERLESS_BASE}{@code {model id}/pipeline/feature-extraction}.</li>
@@ -186,6 +186,9 @@ public final class HuggingFaceAdapter extends ProviderAdapter {
             }
         }
         boolean openAi = base != null && isOpenAiBase(base);
+        if (openAi) {
+            OpenAiFormat.upstreamEncoding(d);
+        }
         String url = base == null ? serverlessUrl(d.upstreamModel()) : openAi ? openAiUrl(base) : base;
         String key = d.string("api_key");
         if (key == null) {
@@ -249,7 +252,8 @@ public final class HuggingFaceAdapter extends ProviderAdapter {
         Target t = target(d);
         Batch batch = exchange.getMessage().getBody(Batch.class);
         Message m = exchange.getMessage();
-        m.setBody(t.openAi() ? OpenAiFormat.request(batch, call.request(), d.upstreamModel(), true)
+        m.setBody(t.openAi() ? OpenAiFormat.request(batch, call.request(), d.upstreamModel(), true,
+                OpenAiFormat.upstreamEncoding(d))
                 : nativeRequest(batch, call.request()));
         jsonPost(m);
         if (t.apiKey() != null) {

@@ -7,35 +7,54 @@ import dev.embeddings.gateway.provider.Cl100k;
 import dev.embeddings.gateway.provider.Dimensions;
 import dev.embeddings.gateway.provider.EmbeddingCall;
 import dev.embeddings.gateway.provider.EmbeddingResult;
-import dev.langchain4j.data.embedding.Embedding;
-import dev.langchain4j.data.segment.TextSegment;
-import dev.langchain4j.model.embedding.EmbeddingModel;
-import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
-import dev.langchain4j.model.output.Response;
 import org.apache.camel.ExchangeProperty;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
- * The {@code local} provider: in-process ONNX models (LangChain4j), no network. Known model ids:
- * {@code all-minilm-l6-v2} (384 dimensions, unit-length vectors). Each input is read up to its first 128 word pieces:
- * the tokenizer.json LangChain4j bundles truncates there, so LangChain4j's split-and-average of long inputs never
- * happens and the rest of a longer input leaves its vector unchanged; usage counts the pieces read.
+ * The {@code local} provider: in-process ONNX models, no network. Known model ids: {@code all-minilm-l6-v2} (384
+ * dimensions, unit-length vectors; {@link MiniLm}).
  *
- * <p>A request's inputs are spread over a bounded pool sized to the cores (never the Vert.x event loop). Usage is
- * the model tokenizer's own token count. Token-id inputs are decoded with cl100k_base first. An input the model
- * cannot take (blank, or without any word piece) is a 400 on param {@code input}.
+ * <p>Per call: each input is cut to its first {@link Settings#maxInputChars} characters (at a whitespace where one
+ * is near; the native tokenizer's memory grows with the text it is given, and the model reads only the first 128
+ * word pieces, which any real text reaches long before), tokenised on the caller's thread, and queued for the
+ * {@link DynamicBatcher}, which embeds the inputs of concurrent calls (HTTP, Kamelet, Kafka pipeline alike) in
+ * shared model calls. Usage is the word pieces the model read ([CLS] and [SEP] not counted). Token-id inputs are decoded
+ * with cl100k_base first. An input the model cannot take (blank, or without any word piece) is a 400 on param
+ * {@code input}, before anything is queued.
+ *
+ * <p>Nothing of ONNX Runtime or the tokenizer is loaded until {@link #start}, which the gateway calls only when a
+ * {@code local/} deployment is configured.
  */
 public final class LocalAdapter {
 
     public static final Set<String> MODELS = Set.of("all-minilm-l6-v2");
-    public static final int ALL_MINILM_DIMENSIONS = 384;
+    public static final int ALL_MINILM_DIMENSIONS = MiniLm.DIMENSIONS;
 
-    private volatile EmbeddingModel model;
-    private ExecutorService pool;
+    /**
+     * @param maxBatchInputs inputs per model call ({@code gateway.local.maxBatchInputs}, default 32; 1 turns
+     *                       batching off)
+     * @param maxBatchDelayMs how long the oldest queued input waits for others while the model is idle
+     *                        ({@code gateway.local.maxBatchDelayMs}, default 2)
+     * @param maxInputChars  characters of each input given to the tokenizer ({@code gateway.local.maxInputChars},
+     *                       default 16384)
+     * @param threads        ONNX Runtime intra-op threads ({@code gateway.local.threads}, default: the cores)
+     */
+    public record Settings(int maxBatchInputs, long maxBatchDelayMs, int maxInputChars, int threads) {
+        public static Settings defaults() {
+            return new Settings(32, 2, 16_384, Runtime.getRuntime().availableProcessors());
+        }
+    }
+
+    private volatile MiniLm model;
+    private volatile DynamicBatcher<long[]> batcher;
+    private volatile Settings settings = Settings.defaults();
 
     /** Throws ConfigException when a local deployment names a model this build does not ship. */
     public static void checkDeployment(Deployment d) {
@@ -45,54 +64,109 @@ public final class LocalAdapter {
         }
     }
 
-    /** Loads the model (about 1 s, 90 MB of weights from the jar) with inference spread over {@code pool}. */
-    public synchronized void start(ExecutorService pool) {
-        this.pool = pool;
-        if (model == null) {
-            model = new AllMiniLmL6V2EmbeddingModel(pool);
+    /**
+     * Loads the model (about 1 s) and starts its batcher on {@code batchThread} (a single-thread executor the
+     * adapter owns from now on). Does nothing when already started.
+     */
+    public synchronized void start(Settings s, ExecutorService batchThread) {
+        if (model != null) {
+            batchThread.shutdown();
+            return;
+        }
+        if (s.maxBatchInputs() < 1 || s.maxInputChars() < 1 || s.threads() < 1) {
+            throw new ConfigException("gateway.local.maxBatchInputs, maxInputChars and threads must be at least 1");
+        }
+        settings = s;
+        MiniLm m = new MiniLm(s.threads());
+        batcher = new DynamicBatcher<>(m::embed, s.maxBatchInputs(), s.maxBatchDelayMs(), batchThread);
+        model = m;
+    }
+
+    /** Whether the model is loaded (for tests: a gateway without local deployments never loads it). */
+    public boolean started() {
+        return model != null;
+    }
+
+    /** Model calls made so far (one per batch), and the inputs they embedded: inputs / calls is the mean batch. */
+    public long[] modelCalls() {
+        DynamicBatcher<long[]> b = batcher;
+        return b == null ? new long[2] : new long[]{b.batches.sum(), b.batchedInputs.sum()};
+    }
+
+    /** Stops the batcher (queued calls fail) and frees the model's native memory. */
+    public synchronized void stop() {
+        if (batcher != null) {
+            batcher.close();
+            batcher = null;
+        }
+        if (model != null) {
+            model.close();
+            model = null;
         }
     }
 
     /**
      * Embeds the call's inputs. Returns float[n][384] (or [n][dimensions] for a matryoshka deployment) in input
-     * order. Throws GatewayException 400 for an unsupported {@code dimensions} or an undecodable token id.
+     * order. Throws GatewayException 400 for an unsupported {@code dimensions}, an undecodable token id or an input
+     * without word pieces, 503 when the model is not running.
      */
     public EmbeddingResult embed(@ExchangeProperty(EmbeddingCall.PROPERTY) EmbeddingCall call) {
         Integer dimensions = call.request().dimensions();
         Dimensions.check(dimensions, call.deployment(), ALL_MINILM_DIMENSIONS);
         List<String> texts = call.request().texts() != null ? call.request().texts()
                 : Cl100k.decode(call.request().tokenIds());
-        EmbeddingModel m = model;
-        if (m == null) {
-            start(pool);
-            m = model;
+        MiniLm m = model;
+        DynamicBatcher<long[]> b = batcher;
+        if (m == null || b == null) {
+            throw new GatewayException(503, "api_error", null, "model_not_loaded",
+                    "The local model is not running.");
         }
-        Response<List<Embedding>> response;
-        try {
-            List<TextSegment> segments = new ArrayList<>(texts.size());
-            for (int i = 0; i < texts.size(); i++) {
-                String t = texts.get(i);
-                if (!hasWordPieces(t)) {
-                    throw GatewayException.invalid("input", (texts.size() == 1 ? "input" : "input[" + i + "]")
-                            + " has no word pieces for the local model (only whitespace, zero-width, control "
-                            + "characters or lone combining marks).");
-                }
-                segments.add(TextSegment.from(t));
+        int limit = settings.maxInputChars();
+        List<long[]> ids = new ArrayList<>(texts.size());
+        int tokens = 0;
+        for (int i = 0; i < texts.size(); i++) {
+            String t = bounded(texts.get(i), limit);
+            long[] x = hasWordPieces(t) ? m.tokenize(t) : null;
+            if (x == null || x.length <= 2) {
+                throw GatewayException.invalid("input", (texts.size() == 1 ? "input" : "input[" + i + "]")
+                        + " has no word pieces for the local model (only whitespace, zero-width, control "
+                        + "characters or lone combining marks).");
             }
-            response = m.embedAll(segments);
-        } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
-            // what hasWordPieces does not foresee and still leaves the tokenizer with nothing: the input's
-            // fault, not the model's
-            throw GatewayException.invalid("input", "The local model cannot embed an input that is blank or "
-                    + "has no word pieces (only whitespace, zero-width or control characters).");
+            ids.add(x);
+            tokens += x.length - 2; // word pieces read, without [CLS] and [SEP] (as LangChain4j counted them)
         }
-        List<Embedding> embeddings = response.content();
-        float[][] vectors = new float[embeddings.size()][];
-        for (int i = 0; i < vectors.length; i++) {
-            vectors[i] = embeddings.get(i).vector();
+        float[][] vectors;
+        try {
+            vectors = b.submit(ids).get(10, TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new GatewayException(503, "api_error", null, "model_not_loaded", "The local model was stopped.");
+        } catch (ExecutionException | TimeoutException e) {
+            throw new GatewayException(500, "api_error", null, "local_model_error",
+                    "The local model failed to embed the inputs.");
         }
-        Integer tokens = response.tokenUsage() == null ? null : response.tokenUsage().inputTokenCount();
-        return new EmbeddingResult(Dimensions.truncate(vectors, dimensions), tokens == null ? 0 : tokens);
+        return new EmbeddingResult(Dimensions.truncate(vectors, dimensions), tokens);
+    }
+
+    /**
+     * The first {@code limit} characters of {@code text}: cut at the last whitespace within the last 1024 of them
+     * when there is one (so that no word is split), never inside a surrogate pair; {@code text} itself when shorter.
+     */
+    static String bounded(String text, int limit) {
+        if (text.length() <= limit) {
+            return text;
+        }
+        int cut = limit;
+        for (int i = limit; i > Math.max(0, limit - 1024); i--) {
+            if (Character.isWhitespace(text.charAt(i))) {
+                cut = i;
+                break;
+            }
+        }
+        if (cut == limit && Character.isHighSurrogate(text.charAt(cut - 1))) {
+            cut--;
+        }
+        return text.substring(0, cut);
     }
 
     /**

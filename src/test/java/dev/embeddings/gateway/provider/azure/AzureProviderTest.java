@@ -100,7 +100,7 @@ class AzureProviderTest {
         assertEquals(PATH, req.getUrl());
         assertEquals(KEY, req.getHeader("api-key"));
         assertFalse(req.containsHeader("Authorization"), "the client's Authorization must not reach Azure");
-        assertEquals(GatewayHarness.JSON.readTree("{\"input\":[\"first\",\"second\"],\"encoding_format\":\"float\","
+        assertEquals(GatewayHarness.JSON.readTree("{\"input\":[\"first\",\"second\"],\"encoding_format\":\"base64\","
                 + "\"dimensions\":3,\"user\":\"u-1\"}"), GatewayHarness.JSON.readTree(req.getBodyAsString()));
 
         JsonNode body = json(r);
@@ -129,7 +129,7 @@ class AzureProviderTest {
     @Test
     void tokenIdsAreForwardedAsTheyAre() throws Exception {
         upstream.stubFor(post(urlEqualTo(PATH)).withRequestBody(equalToJson(
-                "{\"input\":[[15339,1917],[9906]],\"encoding_format\":\"float\"}"))
+                "{\"input\":[[15339,1917],[9906]],\"encoding_format\":\"base64\"}"))
                 .willReturn(aResponse().withStatus(200).withBody(fixture("azure/embeddings-2.json"))));
         HttpResponse<String> r = gw.post("/v1/embeddings", "{\"model\":\"ada\",\"input\":[[15339,1917],[9906]]}");
         assertEquals(200, r.statusCode(), r.body());
@@ -160,7 +160,7 @@ class AzureProviderTest {
                         .append(first + i).append(",0.5]}");
             }
             upstream.stubFor(post(urlEqualTo(path)).withRequestBody(equalToJson("{\"input\":[" + in
-                    + "],\"encoding_format\":\"float\"}")).willReturn(aResponse().withStatus(200)
+                    + "],\"encoding_format\":\"base64\"}")).willReturn(aResponse().withStatus(200)
                     .withFixedDelay(50 * (3 - b)) // later batches answer first
                     .withBody("{\"data\":[" + data + "],\"usage\":{\"prompt_tokens\":" + count + "}}")));
         }
@@ -282,7 +282,7 @@ class AzureProviderTest {
         upstream.stubFor(post(urlEqualTo(path)).willReturn(aResponse().withStatus(200)
                 .withBody("{\"data\":[{\"index\":0,\"embedding\":[1]},{\"index\":1,\"embedding\":[2]}]}")));
         upstream.stubFor(post(urlEqualTo(path)).withRequestBody(equalToJson(
-                "{\"input\":[\"c\",\"d\"],\"encoding_format\":\"float\"}")).willReturn(aResponse().withStatus(429)));
+                "{\"input\":[\"c\",\"d\"],\"encoding_format\":\"base64\"}")).willReturn(aResponse().withStatus(429)));
         HttpResponse<String> r = gw.post("/v1/embeddings",
                 "{\"model\":\"small-batches\",\"input\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\"]}");
         assertEquals(429, r.statusCode(), r.body());

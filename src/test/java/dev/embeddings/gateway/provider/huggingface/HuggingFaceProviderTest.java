@@ -270,7 +270,7 @@ class HuggingFaceProviderTest {
         LoggedRequest req = onlyRequest("/v1/embeddings");
         assertEquals("Bearer " + KEY, req.getHeader("Authorization"));
         assertEquals(JSON.readTree("{\"input\":[\"first\",\"second\"],\"model\":\"BAAI/bge-small-en-v1.5\","
-                + "\"encoding_format\":\"float\",\"dimensions\":2,\"user\":\"u-1\"}"), body(req));
+                + "\"encoding_format\":\"base64\",\"dimensions\":2,\"user\":\"u-1\"}"), body(req));
         JsonNode out = json(r);
         float[][] v = vectors(out);
         assertArrayEquals(new float[]{0.6f, 0.8f}, v[0], 0f);
@@ -286,7 +286,7 @@ class HuggingFaceProviderTest {
                 "{\"model\":\"tei-openai\",\"input\":[[15339,1917],[9906]]}");
         assertEquals(200, r.statusCode(), r.body());
         assertEquals(JSON.readTree("{\"input\":[[15339,1917],[9906]],\"model\":\"BAAI/bge-small-en-v1.5\","
-                + "\"encoding_format\":\"float\"}"), body(onlyRequest("/v1/embeddings")));
+                + "\"encoding_format\":\"base64\"}"), body(onlyRequest("/v1/embeddings")));
     }
 
     @Test

@@ -156,7 +156,7 @@ class SageMakerProviderTest {
         HttpResponse<String> r = gw.post("/v1/embeddings", "{\"model\":\"vllm\",\"input\":[\"a\",\"b\"],"
                 + "\"dimensions\":3,\"encoding_format\":\"base64\"}");
         assertEquals(200, r.statusCode(), r.body());
-        assertJson("{\"input\":[\"a\",\"b\"],\"encoding_format\":\"float\",\"dimensions\":3}",
+        assertJson("{\"input\":[\"a\",\"b\"],\"encoding_format\":\"base64\",\"dimensions\":3}",
                 only(VLLM).getBodyAsString());
         JsonNode body = json(r);
         assertEquals(7, body.get("usage").get("prompt_tokens").asInt(), "the upstream's usage");
