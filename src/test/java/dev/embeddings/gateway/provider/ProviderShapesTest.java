@@ -86,7 +86,7 @@ class ProviderShapesTest {
         assertEquals(200, r.statusCode(), r.body());
         LoggedRequest req = ProviderChecks.only(upstream);
         assertEquals("/tei2/v1/embeddings", req.getUrl());
-        assertJson("{\"input\":[\"a\",\"b\"],\"model\":\"BAAI/bge-small-en-v1.5\",\"encoding_format\":\"float\"}",
+        assertJson("{\"input\":[\"a\",\"b\"],\"model\":\"BAAI/bge-small-en-v1.5\",\"encoding_format\":\"base64\"}",
                 req.getBodyAsString());
     }
 

@@ -157,7 +157,7 @@ class OpenAiCompatibleProviderTest {
         assertEquals("/vllm/v1/embeddings?tenant=t1", req.getUrl());
         assertFalse(req.containsHeader("Authorization"));
         // vLLM takes token ids as they are
-        assertJson("{\"input\":[[15339,1917],[9906]],\"model\":\"BAAI/bge-m3\",\"encoding_format\":\"float\"}",
+        assertJson("{\"input\":[[15339,1917],[9906]],\"model\":\"BAAI/bge-m3\",\"encoding_format\":\"base64\"}",
                 req.getBodyAsString());
     }
 
@@ -169,7 +169,7 @@ class OpenAiCompatibleProviderTest {
                     : "{\"index\":0,\"embedding\":[2,1]}";
             upstream.stubFor(post(urlPathEqualTo("/infinity/embeddings")).withRequestBody(equalToJson(
                     "{\"input\":" + in + ",\"model\":\"mixedbread-ai/mxbai-embed-large-v1\",\"encoding_format\":"
-                            + "\"float\"}")).willReturn(aResponse().withStatus(200).withFixedDelay(b == 0 ? 150 : 0)
+                            + "\"base64\"}")).willReturn(aResponse().withStatus(200).withFixedDelay(b == 0 ? 150 : 0)
                     .withBody("{\"data\":[" + data + "],\"usage\":{\"prompt_tokens\":" + (b + 2) + "}}")));
         }
         // token ids are decoded with cl100k_base for a server that takes text ([15339, 1917] is "hello world")
