@@ -11,7 +11,8 @@ import java.util.Map;
  * {@code --kafka-bootstrap HOST:PORT} (turns the Kafka pipeline on against that broker), {@code --log-level LEVEL}
  * (every logger, Camel's, Vert.x's and the HTTP clients' included, at LEVEL; secrets stay redacted),
  * {@code --detailed_debug} (LiteLLM's flag: the gateway's own loggers at DEBUG), {@code --max-input-chars N} and
- * {@code --max-request-chars N} (input limits), {@code --help}.
+ * {@code --max-request-chars N} (input limits), {@code --data-dir DIR} (files, batches and other state; default
+ * {@code ./data}), {@code --help}.
  * Any other {@code --name=value} pair whose name contains a dot is passed to Camel Main as a property override.
  *
  * @param config     the LiteLLM-style config.yaml
@@ -28,7 +29,7 @@ public record GatewayOptions(Path config, Path routes, String host, Integer port
     public static final String USAGE = "usage: java -jar embeddings-gateway.jar [--config FILE] [--port N] "
             + "[--host ADDR] [--routes DIR] [--no-reload] [--max-body-size BYTES] [--kafka-bootstrap HOST:PORT] "
             + "[--log-level TRACE|DEBUG|INFO|WARN|ERROR] [--detailed_debug] [--max-input-chars N] "
-            + "[--max-request-chars N] "
+            + "[--max-request-chars N] [--data-dir DIR] "
             + "[--name.of.property=value]";
 
     /** Parses args; throws IllegalArgumentException with a one-line message for an unknown or incomplete flag. */
@@ -55,7 +56,7 @@ public record GatewayOptions(Path config, Path routes, String host, Integer port
                 case "--detailed_debug" -> props.put("gateway.logLevel.dev.embeddings", "DEBUG");
                 case "--reload" -> reload = true;
                 case "--config", "--port", "--host", "--routes", "--max-body-size", "--kafka-bootstrap",
-                     "--log-level", "--max-input-chars", "--max-request-chars" -> {
+                     "--log-level", "--max-input-chars", "--max-request-chars", "--data-dir" -> {
                     if (value == null) {
                         if (i + 1 >= args.length) {
                             throw new IllegalArgumentException("option " + a + " needs a value");
@@ -68,6 +69,7 @@ public record GatewayOptions(Path config, Path routes, String host, Integer port
                         case "--host" -> host = value;
                         case "--port" -> port = number(a, value, 0, 65535);
                         case "--log-level" -> props.put("gateway.logLevel", level(value));
+                        case "--data-dir" -> props.put("gateway.dataDir", value);
                         case "--max-input-chars" -> props.put("gateway.maxInputChars",
                                 String.valueOf(number(a, value, 1, Integer.MAX_VALUE)));
                         case "--max-request-chars" -> props.put("gateway.maxRequestChars",

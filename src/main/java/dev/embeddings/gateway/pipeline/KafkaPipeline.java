@@ -400,7 +400,7 @@ public final class KafkaPipeline {
     }
 
     /** Splits {@code total} into integer shares proportional to {@code weights} (largest remainder; sums to total). */
-    static int[] apportion(int total, long[] weights) {
+    public static int[] apportion(int total, long[] weights) {
         int[] shares = new int[weights.length];
         long sum = 0;
         for (long w : weights) {
