@@ -64,7 +64,8 @@ public final class FileBatchStore implements BatchStore {
     private final Path files;
     private final Path batches;
     private final Path tmp;
-    private final ConcurrentHashMap<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+    /** In-process locks by lock file (static: OS file locks are per JVM, whatever store instance asks). */
+    private static final ConcurrentHashMap<Path, ReentrantLock> LOCKS = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, LogState> logs = new ConcurrentHashMap<>();
 
     /** What this process knows of one result log: read up to {@code size} bytes. */
@@ -463,10 +464,10 @@ public final class FileBatchStore implements BatchStore {
 
     /** Runs {@code body} holding batch {@code id}'s lock: in this process, then the OS file lock. */
     private <T> T locked(String id, IoSupplier<T> body) throws IOException {
-        ReentrantLock lock = locks.computeIfAbsent(id, k -> new ReentrantLock());
+        Path dir = batches.resolve(id);
+        ReentrantLock lock = LOCKS.computeIfAbsent(dir, k -> new ReentrantLock());
         lock.lock();
         try {
-            Path dir = batches.resolve(id);
             if (!Files.isDirectory(dir)) {
                 throw new NoSuchFileException(id);
             }
