@@ -73,6 +73,8 @@ public final class Gateway {
     private final KeyAuthenticator auth;
     private final RequestParser requestParser = new RequestParser();
     private final GracefulShutdown shutdown;
+    private final dev.embeddings.gateway.pipeline.KafkaPipeline kafkaPipeline =
+            new dev.embeddings.gateway.pipeline.KafkaPipeline();
 
     private Gateway(GatewayOptions options, GatewayConfig config, Map<Provider, ProviderAdapter> adapters) {
         this.config = config;
@@ -136,7 +138,7 @@ public final class Gateway {
         main.bind("errorResponder", new ErrorResponder());
         main.bind("localAdapter", localAdapter);
         main.bind("batchCollector", new BatchCollector());
-        main.bind("kafkaPipeline", new dev.embeddings.gateway.pipeline.KafkaPipeline());
+        main.bind("kafkaPipeline", kafkaPipeline);
         adapters.forEach((p, a) -> main.bind(p.prefix() + "Adapter", a));
         main.addMainListener(new MainListenerSupport() {
             @Override
@@ -178,6 +180,7 @@ public final class Gateway {
                 if (batchSupervisor != null) {
                     batchSupervisor.close();
                 }
+                kafkaPipeline.close();
             }
         });
     }
@@ -313,6 +316,7 @@ public final class Gateway {
                 @Override
                 protected void doStop() {
                     g.adapters.values().forEach(ProviderAdapter::close);
+                    g.kafkaPipeline.close();
                 }
             });
         } catch (Exception e) {
