@@ -53,10 +53,9 @@ public final class BatchFinaliser {
         if (status == null || status.isFinal()) {
             return false;
         }
-        if (results != null && !results.isEmpty()) {
-            service.store().appendResults(batchId, results);
-        }
-        return isComplete(batchId);
+        BatchStore.Appended a = service.store().appendResults(batchId, results == null ? List.of() : results);
+        BatchService.Facts f = service.facts(batchId);
+        return status == BatchStatus.IN_PROGRESS && f != null && a.counts().done() >= f.total();
     }
 
     /** Every line has a result and the batch is in progress. */

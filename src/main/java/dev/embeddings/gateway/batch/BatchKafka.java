@@ -130,8 +130,10 @@ public final class BatchKafka {
             if (status == null || !status.isRunning()) {
                 continue;
             }
-            String endpoint = endpoints.computeIfAbsent(batchId, id -> service.store().batch(id)
-                    .map(b -> b.endpoint).orElse(BatchesApi.ENDPOINT));
+            String endpoint = endpoints.computeIfAbsent(batchId, id -> {
+                BatchService.Facts f = service.facts(id);
+                return f == null ? BatchesApi.ENDPOINT : f.endpoint();
+            });
             try {
                 byBatch.computeIfAbsent(batchId, k -> new ArrayList<>())
                         .add(service.lines().parse(line, value, endpoint));

@@ -39,6 +39,12 @@ public final class BatchService {
     private record CachedStatus(BatchStatus status, long readAtMs) {
     }
 
+    /** What does not change once a batch runs: its owner, its number of requests, its endpoint. */
+    public record Facts(Owner owner, int total, String endpoint) {
+    }
+
+    private final ConcurrentHashMap<String, Facts> facts = new ConcurrentHashMap<>();
+
     public BatchService(BatchStore store, BatchSettings settings, BatchLines lines, BatchThrottle throttle) {
         this.store = store;
         this.settings = settings;
@@ -85,11 +91,34 @@ public final class BatchService {
         return s;
     }
 
+    /**
+     * The batch's fixed facts (read once it is past validation, then kept), or null when the batch is gone or still
+     * validating.
+     */
+    public Facts facts(String batchId) {
+        Facts f = facts.get(batchId);
+        if (f != null) {
+            return f;
+        }
+        BatchJob b = store.batch(batchId).orElse(null);
+        if (b == null) {
+            return null;
+        }
+        f = new Facts(b.owner == null ? Owner.OPEN : b.owner, b.requestCounts.total, b.endpoint);
+        if (b.status != BatchStatus.VALIDATING) {
+            facts.put(batchId, f);
+        }
+        return f;
+    }
+
     /** Persists a change of batch {@code id} and refreshes the status cache. */
     public BatchJob update(String id, UnaryOperator<BatchJob> change) {
         try {
             BatchJob b = store.updateBatch(id, change);
             statuses.put(id, new CachedStatus(b.status, System.currentTimeMillis()));
+            if (b.status.isFinal()) {
+                facts.remove(id);
+            }
             return b;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot update batch " + id, e);

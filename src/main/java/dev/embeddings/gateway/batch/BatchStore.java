@@ -31,6 +31,10 @@ public interface BatchStore extends AutoCloseable {
         }
     }
 
+    /** What an append did: how many results were new, and the log's counts after it. */
+    record Appended(int added, Counts counts) {
+    }
+
     // ---- files ----
 
     /** A new, empty file on the store's own disk where an upload can be streamed before {@link #putFile}. */
@@ -79,10 +83,11 @@ public interface BatchStore extends AutoCloseable {
     // ---- results of a batch ----
 
     /**
-     * Appends the results whose line has none yet, durably, and returns how many were new. A line is recorded at
-     * most once, whoever appends it and however often (retries, a re-read Kafka record, a restart).
+     * Appends the results whose line has none yet, durably, and returns how many were new and the counts after the
+     * append. A line is recorded at most once, whoever appends it and however often (retries, a re-read Kafka
+     * record, a restart).
      */
-    int appendResults(String batchId, List<LineResult> results) throws IOException;
+    Appended appendResults(String batchId, List<LineResult> results) throws IOException;
 
     /** How many lines of the batch have a result, and how many of those succeeded. */
     Counts resultCounts(String batchId) throws IOException;

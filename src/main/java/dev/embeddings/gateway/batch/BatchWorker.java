@@ -62,8 +62,8 @@ public final class BatchWorker {
         exchange.setProperty(BatchesApi.BATCH_ID, chunk.batchId());
         exchange.setProperty(PENDING, chunk.pending());
         exchange.setProperty(DELAY, 0L);
-        BatchJob b = service.store().batch(chunk.batchId()).orElse(null);
-        exchange.setProperty(Principal.PROPERTY, (b == null || b.owner == null ? Owner.OPEN : b.owner).principal());
+        BatchService.Facts f = service.facts(chunk.batchId());
+        exchange.setProperty(Principal.PROPERTY, (f == null ? Owner.OPEN : f.owner()).principal());
     }
 
     /** Camel entry at the top of each try: the batch still runs, and the throttle lets the call start. */

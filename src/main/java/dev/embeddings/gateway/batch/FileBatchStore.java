@@ -228,10 +228,10 @@ public final class FileBatchStore implements BatchStore {
     // ---------------------------------------------------------------- results
 
     @Override
-    public int appendResults(String batchId, List<LineResult> results) throws IOException {
+    public Appended appendResults(String batchId, List<LineResult> results) throws IOException {
         checkId(batchId);
         if (results.isEmpty()) {
-            return 0;
+            return new Appended(0, resultCounts(batchId));
         }
         return locked(batchId, () -> {
             Path file = batches.resolve(batchId).resolve("results.log");
@@ -256,7 +256,7 @@ public final class FileBatchStore implements BatchStore {
                     }
                 }
                 if (added.isEmpty()) {
-                    return 0;
+                    return new Appended(0, new Counts(s.completed, s.failed));
                 }
                 ByteBuffer buf = ByteBuffer.wrap(out.toByteArray());
                 long pos = s.size;
@@ -268,7 +268,7 @@ public final class FileBatchStore implements BatchStore {
                 s.done.or(added);
                 s.completed += completed;
                 s.failed += failed;
-                return added.cardinality();
+                return new Appended(added.cardinality(), new Counts(s.completed, s.failed));
             }
         });
     }

@@ -63,7 +63,7 @@ class FileBatchStoreTest {
                         for (int l = from; l < from + 10 && l <= 500; l++) {
                             rs.add(result(l, l % 10 != 0));
                         }
-                        n += s.appendResults("batch_1", rs);
+                        n += s.appendResults("batch_1", rs).added();
                     }
                     return n;
                 }));
@@ -101,7 +101,9 @@ class FileBatchStoreTest {
             BitSet done = s.doneLines("batch_2");
             assertEquals(2, done.cardinality());
             assertFalse(done.get(3));
-            assertEquals(1, s.appendResults("batch_2", List.of(result(3, true), result(2, true))));
+            BatchStore.Appended a = s.appendResults("batch_2", List.of(result(3, true), result(2, true)));
+            assertEquals(1, a.added());
+            assertEquals(new BatchStore.Counts(3, 0), a.counts());
             List<String> lines = Files.readAllLines(log);
             assertEquals(3, lines.size());
             assertEquals("3\t1\t{\"custom_id\":\"c3\"}", lines.get(2));
