@@ -62,18 +62,19 @@ public final class BatchSupervisor {
 
     /** Decides for one batch; returns true when it should be dispatched (and marks it queued here). */
     boolean check(BatchJob b) throws IOException {
+        long now = BatchService.nowSeconds();
+        if (b.status.isRunning() && b.expiresAt <= now) {
+            // whoever is working on it: the completion window is over
+            finaliser.finish(b.id, BatchStatus.EXPIRED);
+            return false;
+        }
         if (service.busyHere(b.id)) {
             return false;
         }
-        long now = BatchService.nowSeconds();
         boolean leaseFree = b.leaseHolder == null || b.leaseHolder.equals(service.instance())
                 || b.leaseUntil < System.currentTimeMillis();
         switch (b.status) {
             case VALIDATING, IN_PROGRESS -> {
-                if (b.expiresAt <= now) {
-                    finaliser.finish(b.id, BatchStatus.EXPIRED);
-                    return false;
-                }
                 if (b.status == BatchStatus.IN_PROGRESS
                         && service.store().resultCounts(b.id).done() >= b.requestCounts.total) {
                     finaliser.finish(b.id, BatchStatus.COMPLETED);

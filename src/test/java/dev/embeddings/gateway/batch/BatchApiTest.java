@@ -293,6 +293,39 @@ class BatchApiTest {
     }
 
     @Test
+    void aBatchPastItsCompletionWindowExpiresKeepingTheLinesDone() throws Exception {
+        upstream.stubFor(post(urlPathEqualTo(path("slow"))).atPriority(1)
+                .willReturn(aResponse().withTransformers(EchoVectors.NAME).withTransformerParameter("delayMs", 300)));
+        int n = 160;
+        String id = client.create(client.upload(BatchClient.jsonl(n, "slow", i -> "\"" + i + "\",\"user\":\"e" + i
+                + "\""))).get("id").asText();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (client.batch(id).get("request_counts").get("completed").asInt() < 5) {
+            assertTrue(System.nanoTime() < deadline, "no progress");
+            Thread.sleep(50);
+        }
+        // the 24 h pass: another store on the same directory (as another process would) moves expires_at back
+        try (FileBatchStore other = new FileBatchStore(data)) {
+            other.updateBatch(id, b -> {
+                b.expiresAt = b.createdAt - 1;
+                return b;
+            });
+        }
+        JsonNode done = client.await(id, Set.of("expired", "completed"), Duration.ofSeconds(30));
+        assertEquals("expired", done.get("status").asText(), done.toString());
+        assertFalse(done.get("expired_at").isNull());
+        int completed = done.get("request_counts").get("completed").asInt();
+        Map<String, JsonNode> out = client.lines(done.get("output_file_id").asText());
+        assertEquals(completed, out.size());
+        Map<String, JsonNode> rest = client.lines(done.get("error_file_id").asText());
+        Set<String> all = new HashSet<>(out.keySet());
+        all.addAll(rest.keySet());
+        assertEquals(n, all.size(), "every custom_id once, in one file or the other");
+        assertEquals(n, out.size() + rest.size());
+        assertTrue(rest.values().stream().allMatch(l -> "batch_expired".equals(l.get("error").get("code").asText())));
+    }
+
+    @Test
     void filesApiListsRetrievesDownloadsAndDeletes() throws Exception {
         String content = BatchClient.jsonl(2, "echo", i -> "\"" + i + "\"");
         String a = client.upload(content);
