@@ -150,7 +150,8 @@ public final class Gateway {
                 startProviders(m.getCamelContext());
                 bindVertxOptions(m.getCamelContext());
                 requestParser.setLimits(inputLimits(m.getCamelContext()));
-                installBatches(m.getCamelContext());
+                // the Files and Batch APIs (routes/batches.yaml) over the data directory
+                batches = dev.embeddings.gateway.batch.BatchSetup.install(m.getCamelContext(), requestParser, registry);
                 shutdown.setDrainMs(Long.parseLong(m.getCamelContext().getPropertiesComponent()
                         .resolveProperty("gateway.drainTimeoutMs").orElse(String.valueOf(GracefulShutdown.DEFAULT_DRAIN_MS))));
                 try {
@@ -177,8 +178,8 @@ public final class Gateway {
 
             @Override
             public void afterStop(BaseMainSupport m) {
-                if (batchSupervisor != null) {
-                    batchSupervisor.close();
+                if (batches != null) {
+                    batches.close();
                 }
                 kafkaPipeline.close();
             }
@@ -384,75 +385,8 @@ public final class Gateway {
         });
     }
 
-    private dev.embeddings.gateway.batch.BatchSupervisor batchSupervisor;
-
-    /**
-     * The Files and Batch APIs' beans (routes/batches.yaml), over the store in {@code gateway.dataDir}; also sets
-     * {@code gateway.instanceName} (default {@code <host name>-<port>}) and the Kafka pipeline's
-     * {@code gateway.kafka.groupInstanceId} (default: the instance name) when they are not configured.
-     */
-    private void installBatches(CamelContext ctx) {
-        var props = ctx.getPropertiesComponent();
-        if (props.resolveProperty("gateway.instanceName").isEmpty()) {
-            props.addInitialProperty("gateway.instanceName", defaultInstanceName(
-                    props.resolveProperty("camel.server.port").orElse("4000")));
-        }
-        if (props.resolveProperty("gateway.kafka.groupInstanceId").isEmpty()) {
-            props.addInitialProperty("gateway.kafka.groupInstanceId",
-                    props.resolveProperty("gateway.instanceName").orElseThrow());
-        }
-        var s = dev.embeddings.gateway.batch.BatchSettings.from(props);
-        dev.embeddings.gateway.batch.FileBatchStore store;
-        try {
-            store = new dev.embeddings.gateway.batch.FileBatchStore(s.dataDir());
-        } catch (java.io.IOException e) {
-            throw new ConfigException("cannot use the data directory " + s.dataDir().toAbsolutePath() + ": "
-                    + e.getMessage() + " (set --data-dir)");
-        }
-        var service = new dev.embeddings.gateway.batch.BatchService(store, s,
-                new dev.embeddings.gateway.batch.BatchLines(requestParser, registry, s.maxLines(), s.maxLineBytes()),
-                new dev.embeddings.gateway.batch.BatchThrottle(registry, s.interactiveShare(), s.workers(),
-                        s.maxBackoffMs()));
-        var finaliser = new dev.embeddings.gateway.batch.BatchFinaliser(service);
-        batchSupervisor = new dev.embeddings.gateway.batch.BatchSupervisor(service, finaliser);
-        var kafka = new dev.embeddings.gateway.batch.BatchKafka(service);
-        var registry = ctx.getRegistry();
-        registry.bind("batchFiles", new dev.embeddings.gateway.batch.FilesApi(service));
-        registry.bind("batches", new dev.embeddings.gateway.batch.BatchesApi(service));
-        registry.bind("batchDispatcher", new dev.embeddings.gateway.batch.BatchDispatcher(service));
-        registry.bind("batchWorker", new dev.embeddings.gateway.batch.BatchWorker(service, new ResponseNormalizer()));
-        registry.bind("batchFinaliser", finaliser);
-        registry.bind("batchSupervisor", batchSupervisor);
-        registry.bind("batchKafka", kafka);
-        registry.bind("batchWorkerPool", ctx.getExecutorServiceManager().newFixedThreadPool(this, "batch-worker",
-                s.workers()));
-        if (s.kafka()) {
-            kafka.ensureTopics(props.resolveProperty("gateway.kafka.bootstrap").orElse("localhost:9092"),
-                    props.resolveProperty("gateway.batch.kafka.linesTopic").orElse("embeddings.batch.lines"),
-                    props.resolveProperty("gateway.batch.kafka.resultsTopic").orElse("embeddings.batch.results"),
-                    Integer.parseInt(props.resolveProperty("gateway.batch.kafka.partitions").orElse("6")));
-        }
-    }
-
-    /** {@code <host name>-<port>}: stable across restarts of the same process on the same host. */
-    static String defaultInstanceName(String port) {
-        String host = System.getenv("HOSTNAME");
-        if (host == null || host.isBlank()) {
-            try {
-                host = Files.readString(Path.of("/etc/hostname")).trim();
-            } catch (java.io.IOException | RuntimeException e) {
-                host = null;
-            }
-        }
-        if (host == null || host.isBlank()) {
-            try {
-                host = java.net.InetAddress.getLocalHost().getHostName();
-            } catch (java.io.IOException e) {
-                host = "gateway";
-            }
-        }
-        return host.replaceAll("[^A-Za-z0-9._-]", "_") + "-" + port;
-    }
+    /** The Batch API's beans, bound at configure time (closed on stop). */
+    private dev.embeddings.gateway.batch.BatchSetup batches;
 
     /**
      * platform-http only logs a failed bind (port in use, no permission) and starts anyway: check first, and stop
