@@ -13,7 +13,6 @@ import java.time.Instant;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 
 /**
@@ -33,7 +32,7 @@ public final class BatchService {
     private final BatchThrottle throttle;
     private final Set<String> queued = ConcurrentHashMap.newKeySet();
     private final Set<String> dispatching = ConcurrentHashMap.newKeySet();
-    private final ConcurrentHashMap<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Integer> inFlight = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, CachedStatus> statuses = new ConcurrentHashMap<>();
 
     private record CachedStatus(BatchStatus status, long readAtMs) {
@@ -184,22 +183,22 @@ public final class BatchService {
         return dispatching.contains(id);
     }
 
+    /** A chunk of the batch was created here (each key's count changes atomically, so none is ever lost). */
     public void chunkOpened(String id) {
-        inFlight.computeIfAbsent(id, k -> new AtomicInteger()).incrementAndGet();
+        inFlight.merge(id, 1, Integer::sum);
     }
 
+    /** A chunk created here has ended; the last one runs the idle hook. */
     public void chunkClosed(String id) {
-        AtomicInteger n = inFlight.get(id);
-        if (n != null && n.decrementAndGet() <= 0) {
-            inFlight.remove(id, n);
+        if (inFlight.computeIfPresent(id, (k, n) -> n > 1 ? n - 1 : null) == null) {
             idleCheck(id);
         }
     }
 
     /** Chunks of the batch created here and not yet ended (queued or being embedded). */
     public int inFlightHere(String id) {
-        AtomicInteger n = inFlight.get(id);
-        return n == null ? 0 : Math.max(0, n.get());
+        Integer n = inFlight.get(id);
+        return n == null ? 0 : n;
     }
 
     /** Whether this process is dispatching the batch or has chunks of it queued or running. */

@@ -111,7 +111,7 @@ class BatchCitizenshipTest {
 
     @Test
     void a429StormSlowsTheBatchDownInteractiveRequestsKeepTheirLatencyAndTheBatchCompletes() throws Exception {
-        int n = 600;
+        int n = 1500;
         // the same interactive request alone first: warm-up, then the baseline
         List<Long> alone = new ArrayList<>();
         for (int i = 0; i < 30; i++) {
@@ -175,6 +175,7 @@ class BatchCitizenshipTest {
             }
         }
         outside.sort(null);
+        assertTrue(outside.size() >= 5, "interactive requests ran alongside the batch: " + outside.size());
         long p95 = outside.get((int) (outside.size() * 0.95));
         long p50 = outside.get(outside.size() / 2);
         System.out.printf("429 storm (3 s): the batch sent %d calls into it (8 workers ignoring Retry-After would send"
@@ -184,7 +185,6 @@ class BatchCitizenshipTest {
         assertTrue(batchCallsInStorm <= 30, "the batch backed off: " + batchCallsInStorm + " calls in the storm");
         assertTrue(p50 <= 4 * aloneP50 + 200, "interactive p50 beside the batch: " + p50 + " ms, alone " + aloneP50);
         assertTrue(p95 < 1500, "interactive p95 beside the batch: " + p95 + " ms");
-        assertTrue(outside.size() > 10, "interactive requests ran alongside the batch");
     }
 
     @Test
