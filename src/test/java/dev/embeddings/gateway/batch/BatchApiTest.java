@@ -65,6 +65,7 @@ class BatchApiTest {
         data = Files.createTempDirectory("batch-data");
         gw = GatewayHarness.start(cfg.toString(), Map.of("MK", KEY), "--data-dir", data.toString(),
                 "--gateway.batch.maxLines=300", "--gateway.batch.maxLineBytes=4096",
+                "--gateway.batch.maxFileBytes=16000000",
                 "--gateway.batch.superviseIntervalMs=500");
         client = new BatchClient(gw.url(""), KEY);
     }
@@ -381,6 +382,27 @@ class BatchApiTest {
         try (Stream<Path> tmp = Files.list(data.resolve("tmp"))) {
             assertEquals(0, tmp.count());
         }
+    }
+
+    @Test
+    void uploadsHaveTheirOwnSizeLimitAboveTheJsonBodyLimit() throws Exception {
+        // 12 MB: over the 8 MiB limit of JSON bodies, under this gateway's 16 MB file limit
+        byte[] big = new byte[12_000_000];
+        java.util.Arrays.fill(big, (byte) 'a');
+        for (int i = 999; i < big.length; i += 1000) {
+            big[i] = '\n';
+        }
+        HttpResponse<String> ok = client.uploadRaw("batch", "big.txt", big);
+        assertEquals(200, ok.statusCode(), ok.body());
+        String id = BatchClient.json(ok).get("id").asText();
+        assertEquals(big.length, BatchClient.json(ok).get("bytes").asLong());
+        HttpResponse<byte[]> back = BatchClient.HTTP.send(HttpRequest.newBuilder(URI.create(gw.url("/v1/files/" + id
+                + "/content"))).header("Authorization", "Bearer " + KEY).build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertArrayEquals(big, back.body());
+        // 20 MB: refused from its Content-Length, before it is read
+        HttpResponse<String> tooBig = client.uploadRaw("batch", "bigger.txt", new byte[20_000_000]);
+        assertEquals(413, tooBig.statusCode());
+        assertEquals("request_too_large", BatchClient.json(tooBig).get("error").get("code").asText());
     }
 
     @Test
