@@ -42,10 +42,17 @@ sys() { awk '{print $15}' "/proc/$1/stat"; }
 TICKS=$(getconf CLK_TCK)
 echo "$LINES lines, upstream $DELAY ms, $DIMS dimensions, ${BATCH_ENCODING:-float} output; $(nproc) cores; gateway flags: $*"
 C0=$(cpu "$GATEWAY"); S0=$(sys "$GATEWAY"); T0=$(date +%s.%N)
-GATEWAY_URL="http://127.0.0.1:$GW" bin/gateway batch submit "$OUT/input.jsonl" --wait --output "$OUT/output.jsonl"
+ID=$(GATEWAY_URL="http://127.0.0.1:$GW" bin/gateway batch submit "$OUT/input.jsonl" --wait --output "$OUT/output.jsonl")
 T1=$(date +%s.%N); C1=$(cpu "$GATEWAY"); S1=$(sys "$GATEWAY")
 read -r CALLS INPUTS < <(curl -s "http://127.0.0.1:$UP/count") || true
 OUTLINES=$(wc -l < "$OUT/output.jsonl")
+curl -s "http://127.0.0.1:$GW/v1/batches/$ID" | python3 -c '
+import json, sys
+b = json.load(sys.stdin)
+print("phases (whole seconds): validating %d s, in_progress %d s (%d lines/s), finalizing %d s" % (
+    b["in_progress_at"] - b["created_at"], b["finalizing_at"] - b["in_progress_at"],
+    b["request_counts"]["total"] / max(1, b["finalizing_at"] - b["in_progress_at"]),
+    b["completed_at"] - b["finalizing_at"]))'
 python3 - "$LINES" "$T0" "$T1" "$C0" "$C1" "$TICKS" "$CALLS" "$INPUTS" "$OUTLINES" "$(stat -c %s "$OUT/output.jsonl")" "$S0" "$S1" <<'PY'
 import sys
 lines, t0, t1, c0, c1, ticks, calls, inputs, out, size, s0, s1 = sys.argv[1:]
