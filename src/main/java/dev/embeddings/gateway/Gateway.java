@@ -99,6 +99,8 @@ public final class Gateway {
     private final Path propertiesFile;
     private final Path routesDir;
     private volatile long startNanos = System.nanoTime();
+    private final dev.embeddings.gateway.pipeline.KafkaPipeline kafkaPipeline =
+            new dev.embeddings.gateway.pipeline.KafkaPipeline();
 
     private Gateway(GatewayOptions options, GatewayConfig config, Map<String, ProviderAdapter> adapters,
                     Function<String, String> env, Tracing tracing) {
@@ -173,7 +175,7 @@ public final class Gateway {
         main.bind("localAdapter", localAdapter);
         main.bind("batchCollector", new BatchCollector());
         main.bind("textOnly", new dev.embeddings.gateway.provider.TextOnly());
-        main.bind("kafkaPipeline", new dev.embeddings.gateway.pipeline.KafkaPipeline());
+        main.bind("kafkaPipeline", kafkaPipeline);
         adapters.forEach((route, a) -> main.bind(route + "Adapter", a));
         // vector spaces (start-up refuses groups and fallbacks that cross them) and the per-input cache (cache/),
         // steps of direct:embed; last, since a Redis store starts connecting here
@@ -238,6 +240,8 @@ public final class Gateway {
                         new UpstreamCallInterceptor(metrics, tracing));
                 m.getCamelContext().addRoutePolicyFactory(new RequestContextPolicy());
                 requestParser.setLimits(inputLimits(m.getCamelContext()));
+                // the Files and Batch APIs (routes/batches.yaml) over the data directory
+                batches = dev.embeddings.gateway.batch.BatchSetup.install(m.getCamelContext(), requestParser, registry);
                 shutdown.setDrainMs(Long.parseLong(m.getCamelContext().getPropertiesComponent()
                         .resolveProperty("gateway.drainTimeoutMs").orElse(String.valueOf(GracefulShutdown.DEFAULT_DRAIN_MS))));
                 // an edited routeTemplate also re-creates the routes made from it (provider-pipeline.yaml)
@@ -265,6 +269,14 @@ public final class Gateway {
             public void beforeStop(BaseMainSupport m) {
                 // answer what was admitted before Camel stops a single route
                 shutdown.drain();
+            }
+
+            @Override
+            public void afterStop(BaseMainSupport m) {
+                if (batches != null) {
+                    batches.close();
+                }
+                kafkaPipeline.close();
             }
         });
     }
@@ -367,8 +379,9 @@ public final class Gateway {
      *       local model loads here, about 1 s);</li>
      *   <li>adds the route files of the routes folder beside the config's folder ({@code <config dir>/../routes},
      *       else {@code ./routes}) except their HTTP entry routes ({@code platform-http}, which need the gateway's
-     *       own HTTP server): route configurations, {@code direct:embed}, the provider routes, and the Kafka route
-     *       (which stays stopped unless {@code gateway.kafka.enabled=true}). No live reload.</li>
+     *       own HTTP server) and {@code batches.yaml} (the Batch API): route configurations, {@code direct:embed},
+     *       the provider routes, and the Kafka route (which stays stopped unless {@code gateway.kafka.enabled=true}).
+     *       No live reload.</li>
      * </ol>
      * Does nothing when {@code ctx} already has a route consuming {@code direct:embed} (inside the gateway). The
      * providers' clients are closed when {@code ctx} stops.
@@ -387,7 +400,9 @@ public final class Gateway {
             List<Resource> files = new ArrayList<>();
             try (var list = Files.list(routes)) {
                 list.filter(f -> f.getFileName().toString().endsWith(".yaml")
-                                && !f.getFileName().toString().endsWith(".kamelet.yaml"))
+                                && !f.getFileName().toString().endsWith(".kamelet.yaml")
+                                // batches need the gateway's data directory and HTTP API
+                                && !f.getFileName().toString().equals("batches.yaml"))
                         .sorted()
                         .forEach(f -> files.add(PluginHelper.getResourceLoader(ctx).resolveResource("file:" + f)));
             }
@@ -416,6 +431,7 @@ public final class Gateway {
                     g.adapters.values().forEach(ProviderAdapter::close);
                     g.cache.close();
                     g.localAdapter.stop();
+                    g.kafkaPipeline.close();
                 }
             });
         } catch (Exception e) {
@@ -525,6 +541,9 @@ public final class Gateway {
         });
     }
 
+    /** The Batch API's beans, bound at configure time (closed on stop). */
+    private dev.embeddings.gateway.batch.BatchSetup batches;
+
     /**
      * Opens the database and starts virtual keys (when a master key is set); they stop after Camel's routes, so the
      * spend of every drained request is written first.
@@ -630,6 +649,11 @@ public final class Gateway {
         long budget = Long.parseLong(props.resolveProperty("gateway.maxBodyBytesInFlight")
                 .orElse(String.valueOf(defaultBodyBudget())));
         RequestAdmission admission = new RequestAdmission(auth, shutdown, maxBody, budget, timeoutMs);
+        // batch file uploads are streamed to the data directory, with their own size limit
+        dev.embeddings.gateway.batch.BatchSettings batch = dev.embeddings.gateway.batch.BatchSettings.from(props);
+        for (String path : List.of("/v1/files", "/files")) {
+            admission.addStreamedUpload(path, batch.maxFileBytes(), batch.uploadTimeoutMs());
+        }
         ctx.getRegistry().bind("requestAdmission", admission);
         root.route().order(Integer.MIN_VALUE + 1).handler(admission::handle);
         return admission;

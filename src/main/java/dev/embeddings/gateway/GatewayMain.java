@@ -3,7 +3,8 @@ package dev.embeddings.gateway;
 import dev.embeddings.gateway.config.ConfigException;
 
 /**
- * Entry point: {@code java -jar target/embeddings-gateway.jar [--config config/config.yaml] [--port 4000] ...}.
+ * Entry point: {@code java -jar target/embeddings-gateway.jar [--config config/config.yaml] [--port 4000] ...}, and
+ * {@code ... batch submit|status|cancel|download|list ...} for the batch client ({@link dev.embeddings.gateway.cli.BatchCli}).
  * Exits 2 on a bad command line and 1 on a config problem, each with a one-line message on stderr.
  */
 public final class GatewayMain {
@@ -12,6 +13,11 @@ public final class GatewayMain {
     }
 
     public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("batch")) {
+            // bin/gateway batch ...: the Batch API's command-line client
+            dev.embeddings.gateway.cli.BatchCli.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+            return;
+        }
         GatewayOptions options;
         try {
             options = GatewayOptions.parse(args);

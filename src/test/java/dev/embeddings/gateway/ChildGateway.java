@@ -57,6 +57,9 @@ public final class ChildGateway implements AutoCloseable {
                 "--routes", Path.of("routes").toAbsolutePath().toString(), "--host", "127.0.0.1",
                 "--port", String.valueOf(port), "--no-reload", "--data-dir", dir.resolve("data").toString()));
         cmd.addAll(List.of(args));
+        if (!List.of(args).contains("--data-dir")) {
+            cmd.addAll(List.of("--data-dir", dir.resolve("data").toString()));
+        }
         Path log = dir.resolve("gateway.log");
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().putAll(env);

@@ -57,6 +57,10 @@ public final class GatewayHarness implements AutoCloseable {
             args.addAll(List.of("--data-dir", Files.createTempDirectory("gw-data").toString()));
         }
         args.addAll(List.of(extraArgs));
+        if (!args.contains("--data-dir")) {
+            // files and batches of this gateway only (not ./data of the working directory)
+            args.addAll(List.of("--data-dir", Files.createTempDirectory("gw-data").toString()));
+        }
         Gateway gw = Gateway.create(GatewayOptions.parse(args.toArray(String[]::new)), env::get).start();
         return new GatewayHarness(gw, port, config.getParent());
     }

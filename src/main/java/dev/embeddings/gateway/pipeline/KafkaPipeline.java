@@ -18,9 +18,13 @@ import org.apache.camel.ExchangeProperty;
 import org.apache.camel.Message;
 import org.apache.camel.component.kafka.KafkaConstants;
 import org.apache.camel.component.kafka.consumer.KafkaManualCommit;
-import org.apache.camel.support.DefaultMessage;
-import org.apache.kafka.common.header.Header;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,6 +37,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -58,6 +64,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Retryable failures (408, 429, 502, 503, 504 after the core's own retries, and unexpected exceptions) are
  * rethrown: the batch is neither produced nor committed, and the consumer re-reads it after a back-off.
+ *
+ * <p>Result and DLQ records carry the input record's headers exactly as they came: every one, in order, repeated
+ * keys and null values included. camel-kafka's producer builds record headers from the Camel header map (one value
+ * per key, nulls dropped), so {@link #produce} sends them with a Kafka producer of its own (acks=all, idempotent,
+ * built on first use, closed with the gateway).
  */
 public final class KafkaPipeline {
 
@@ -76,6 +87,7 @@ public final class KafkaPipeline {
 
     private final RequestParser parser = new RequestParser();
     private final AtomicInteger failures = new AtomicInteger();
+    private volatile Producer<byte[], byte[]> producer;
 
     /** One consumed record and what became of it. */
     public static final class Record {
@@ -269,40 +281,79 @@ public final class KafkaPipeline {
     }
 
     /**
-     * Camel entry: the records to produce, in consumption order: a result for each embedded record (to the
-     * endpoint's topic), a DLQ record (to {@code dlqTopic}) for each failed one. Bodies are byte[] JSON.
+     * Camel entry: sends the batch's records, in consumption order, and waits until the broker has acknowledged each
+     * (acks=all): a result for each embedded record (to {@code outputTopic}), a DLQ record (to {@code dlqTopic}) for
+     * each failed one, each with its input's key and every header as it came (plus, on the DLQ,
+     * {@value #ERROR_HEADER}). Values are UTF-8 JSON (results) or the original value (DLQ).
      */
-    public List<Message> outputs(@ExchangeProperty(BATCH_PROPERTY) Batch batch,
-                                 @ExchangeProperty("kafkaDlqTopic") String dlqTopic, Exchange exchange) {
-        List<Message> out = new ArrayList<>(batch.records.size());
+    public void produce(@ExchangeProperty(BATCH_PROPERTY) Batch batch, @ExchangeProperty("kafkaBootstrap") String bootstrap,
+                        @ExchangeProperty("kafkaOutputTopic") String outputTopic,
+                        @ExchangeProperty("kafkaDlqTopic") String dlqTopic) throws Exception {
+        Producer<byte[], byte[]> p = producer(bootstrap);
+        List<Future<RecordMetadata>> sent = new ArrayList<>(batch.records.size());
         int dlq = 0;
         for (Record r : batch.records) {
-            Message m = new DefaultMessage(exchange.getContext());
-            Headers headers = r.source.getMessage().getHeader(KafkaConstants.HEADERS, Headers.class);
-            if (headers != null) {
-                for (Header h : headers) {
-                    m.setHeader(h.key(), h.value());
-                }
-            }
-            if (r.key != null) {
-                m.setHeader(KafkaConstants.KEY, r.key);
-            }
+            Headers in = r.source.getMessage().getHeader(KafkaConstants.HEADERS, Headers.class);
+            RecordHeaders headers = new RecordHeaders(in == null ? new org.apache.kafka.common.header.Header[0]
+                    : in.toArray());
+            ProducerRecord<byte[], byte[]> out;
             if (r.vectors != null && r.error == null) {
-                m.setBody(resultJson(r));
+                out = new ProducerRecord<>(outputTopic, null, r.key, resultJson(r), headers);
             } else {
                 GatewayException e = r.error != null ? r.error : new GatewayException(500, "internal_error", null,
                         "internal_error", "The record was not embedded.");
-                m.setHeader(KafkaConstants.OVERRIDE_TOPIC, dlqTopic);
-                m.setHeader(ERROR_HEADER, errorJson(e, r));
-                m.setBody(r.value);
+                headers.add(ERROR_HEADER, errorJson(e, r));
+                out = new ProducerRecord<>(dlqTopic, null, r.key, r.value, headers);
                 dlq++;
             }
-            out.add(m);
+            sent.add(p.send(out));
+        }
+        for (Future<RecordMetadata> f : sent) {
+            try {
+                f.get();
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof Exception c ? c : e;
+            }
         }
         if (dlq > 0) {
             LOG.warn("{} of {} Kafka records go to the DLQ topic {}", dlq, batch.records.size(), dlqTopic);
         }
-        return out;
+    }
+
+    private Producer<byte[], byte[]> producer(String bootstrap) {
+        Producer<byte[], byte[]> p = producer;
+        if (p == null) {
+            synchronized (this) {
+                if (producer == null) {
+                    Map<String, Object> config = new LinkedHashMap<>();
+                    config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+                    config.put(ProducerConfig.ACKS_CONFIG, "all");
+                    config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+                    config.put(ProducerConfig.LINGER_MS_CONFIG, 1);
+                    config.put(ProducerConfig.CLIENT_ID_CONFIG, "embeddings-gateway-pipeline");
+                    ClassLoader cl = Thread.currentThread().getContextClassLoader();
+                    try {
+                        // Kafka loads its classes reflectively: use its own class loader
+                        Thread.currentThread().setContextClassLoader(
+                                org.apache.kafka.clients.producer.KafkaProducer.class.getClassLoader());
+                        producer = new org.apache.kafka.clients.producer.KafkaProducer<>(config,
+                                new ByteArraySerializer(), new ByteArraySerializer());
+                    } finally {
+                        Thread.currentThread().setContextClassLoader(cl);
+                    }
+                }
+                p = producer;
+            }
+        }
+        return p;
+    }
+
+    /** Closes the producer (the gateway is stopping). */
+    public synchronized void close() {
+        if (producer != null) {
+            producer.close(java.time.Duration.ofSeconds(5));
+            producer = null;
+        }
     }
 
     /**
@@ -400,7 +451,7 @@ public final class KafkaPipeline {
     }
 
     /** Splits {@code total} into integer shares proportional to {@code weights} (largest remainder; sums to total). */
-    static int[] apportion(int total, long[] weights) {
+    public static int[] apportion(int total, long[] weights) {
         return dev.embeddings.gateway.cache.TokenShares.apportion(total, weights);
     }
 }

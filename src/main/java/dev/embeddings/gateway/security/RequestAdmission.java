@@ -37,11 +37,23 @@ import java.util.concurrent.atomic.AtomicLong;
  * </ol>
  * So a client without a key cannot make the gateway hold memory or a worker thread, and a flood of unauthenticated
  * bodies does not delay authenticated traffic.
+ *
+ * <p>Uploads ({@link #addStreamedUpload}, e.g. {@code POST /v1/files}) are streamed to disk by their route rather
+ * than buffered: they have their own size limit and read time, and reserve only {@value #STREAMED_RESERVE} bytes
+ * of the budget.
  */
 public final class RequestAdmission {
 
     /** Unauthenticated bodies up to this size are read and dropped before the 401, larger ones are not read. */
     public static final long DISCARD_LIMIT = 64 * 1024;
+    /** Budget bytes an upload streamed to disk reserves (what Vert.x may hold of it at once). */
+    public static final long STREAMED_RESERVE = 1024 * 1024;
+
+    /** An upload path's own limits. */
+    private record Streamed(long maxBytes, long readTimeoutMs) {
+    }
+
+    private final java.util.Map<String, Streamed> streamed = new java.util.concurrent.ConcurrentHashMap<>();
 
     private final KeyAuthenticator auth;
     private final GracefulShutdown drain;
@@ -74,6 +86,15 @@ public final class RequestAdmission {
     /** A path that needs no key (besides liveness and readiness), e.g. a public {@code /metrics}. */
     public void addPublicPath(String path) {
         publicPaths.add(path);
+    }
+
+    /**
+     * {@code POST path} is an upload its route streams to disk: up to {@code maxBytes} (instead of the request body
+     * limit), {@code readTimeoutMs} to arrive, {@value #STREAMED_RESERVE} bytes of the body budget. Authentication
+     * is unchanged: without a valid key, not a byte of it is read.
+     */
+    public void addStreamedUpload(String path, long maxBytes, long readTimeoutMs) {
+        streamed.put(path, new Streamed(maxBytes, readTimeoutMs));
     }
 
     /** Bytes of request bodies currently reserved (received or being served). */
@@ -139,11 +160,15 @@ public final class RequestAdmission {
     private void admit(RoutingContext rc) {
         HttpServerRequest request = rc.request();
         long declared = declaredLength(request);
-        if (declared > maxBodyBytes) {
-            reject(rc, GatewayException.tooLarge(maxBodyBytes), true);
+        Streamed upload = request.method() == io.vertx.core.http.HttpMethod.POST ? streamed.get(rc.normalizedPath())
+                : null;
+        long limit = upload != null ? upload.maxBytes : maxBodyBytes;
+        if (declared > limit) {
+            reject(rc, GatewayException.tooLarge(limit), true);
             return;
         }
-        long need = request.isEnded() ? 0 : declared >= 0 ? declared : maxBodyBytes;
+        long need = request.isEnded() ? 0 : upload != null ? (declared >= 0 ? Math.min(declared, STREAMED_RESERVE)
+                : STREAMED_RESERVE) : declared >= 0 ? declared : maxBodyBytes;
         if (need > 0 && !reserve(need)) {
             reject(rc, new GatewayException(503, "api_error", null, "server_overloaded",
                     "The gateway is receiving too many request bodies at once; retry in a moment.", 1), true);
@@ -157,7 +182,7 @@ public final class RequestAdmission {
             }
         });
         if (!request.isEnded()) {
-            long timer = rc.vertx().setTimer(readTimeoutMs, id -> {
+            long timer = rc.vertx().setTimer(upload != null ? upload.readTimeoutMs : readTimeoutMs, id -> {
                 if (!request.isEnded() && !rc.response().ended() && !rc.response().closed()) {
                     dev.embeddings.gateway.observe.RequestRecord.failed(rc, READ_TIMEOUT);
                     send(rc.response().setStatusCode(408), readTimeoutBody, request, true);

@@ -1,6 +1,8 @@
 package dev.embeddings.gateway.clients;
 
+import com.github.tomakehurst.wiremock.WireMockServer;
 import dev.embeddings.gateway.GatewayHarness;
+import dev.embeddings.gateway.routing.EchoVectors;
 import org.junit.jupiter.api.Test;
 
 import java.io.File;
@@ -13,6 +15,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -34,11 +40,15 @@ class NodeClientsTest {
         return text;
     }
 
-    @Test
-    void officialNodeClientsPass() throws Exception {
+    private static void install() throws Exception {
         if (!Files.isDirectory(Path.of("clients/node/node_modules/openai"))) {
             run(List.of("npm", "ci", "--no-audit", "--no-fund"), Map.of(), 600);
         }
+    }
+
+    @Test
+    void officialNodeClientsPass() throws Exception {
+        install();
         try (GatewayHarness gw = GatewayHarness.start("""
                 model_list:
                   - model_name: all-minilm-l6-v2
@@ -53,6 +63,34 @@ class NodeClientsTest {
             assertTrue(m.find(), out);
             assertEquals("0", m.group(2), out);
             assertTrue(Integer.parseInt(m.group(1)) >= 10, out);
+        }
+    }
+
+    /**
+     * clients/node/batch.mjs: the `openai` package's files.create, batches.create, batches.retrieve until completed,
+     * files.content, against a WireMock upstream whose vectors encode their inputs.
+     */
+    @Test
+    void officialNodeSdkRunsAnEmbeddingsBatch() throws Exception {
+        install();
+        WireMockServer upstream = new WireMockServer(options().bindAddress("127.0.0.1").dynamicPort()
+                .extensions(new EchoVectors()));
+        upstream.start();
+        upstream.stubFor(post(urlPathEqualTo("/openai/deployments/echo/embeddings"))
+                .willReturn(aResponse().withTransformers(EchoVectors.NAME)));
+        Path data = Files.createTempDirectory("node-batch");
+        try (GatewayHarness gw = GatewayHarness.start("model_list:\n  - model_name: echo\n    litellm_params:\n"
+                + "      model: azure/echo\n      api_base: http://127.0.0.1:" + upstream.port() + "\n"
+                + "      api_key: k\n      api_version: v1\ngeneral_settings:\n  master_key: os.environ/MK\n",
+                Map.of("MK", "sk-node-batch"), "--data-dir", data.toString())) {
+            String out = run(List.of("node", "batch.mjs"), Map.of("GATEWAY_URL", gw.url(""),
+                    "GATEWAY_KEY", "sk-node-batch", "MODEL", "echo"), 300);
+            Matcher m = Pattern.compile("(?m)^(\\d+) passed, (\\d+) failed$").matcher(out);
+            assertTrue(m.find(), out);
+            assertEquals("0", m.group(2), out);
+            assertEquals(5, Integer.parseInt(m.group(1)), out);
+        } finally {
+            upstream.stop();
         }
     }
 }

@@ -173,6 +173,7 @@ class KafkaPipelineTest {
                 {"good", "Poison test good three."},
         };
         int before = results.count();
+        int deadBefore = dlq.count();
         for (int i = 0; i < records.length; i++) {
             ProducerRecord<byte[], byte[]> rec = new ProducerRecord<>(topics.in(), utf8("poison-key"),
                     utf8(records[i][1]));
@@ -182,12 +183,13 @@ class KafkaPipelineTest {
         producer.flush();
         gw.gateway.camelContext().getRouteController().startRoute("kafka-embeddings");
 
-        List<ConsumerRecord<byte[], byte[]>> dead = dlq.await(6, Duration.ofSeconds(60));
+        List<ConsumerRecord<byte[], byte[]>> dead = dlq.await(deadBefore + 6, Duration.ofSeconds(60))
+                .subList(deadBefore, deadBefore + 6);
         List<ConsumerRecord<byte[], byte[]>> good = results.await(before + 4, Duration.ofSeconds(60))
                 .subList(before, before + 4);
         Thread.sleep(500);
         assertEquals(before + 4, results.count(), "exactly the good records get results");
-        assertEquals(6, dlq.count());
+        assertEquals(deadBefore + 6, dlq.count());
 
         List<String> goodTraces = good.stream().map(r -> utf8(r.headers().lastHeader("trace").value())).toList();
         assertEquals(List.of("p-0", "p-3", "p-7", "p-9"), goodTraces);
@@ -215,5 +217,34 @@ class KafkaPipelineTest {
                 .equals("p-6")).findFirst().orElseThrow().headers().lastHeader(KafkaPipeline.ERROR_HEADER).value())
                 .get("error").get("code").asText());
         assertArrayEquals(new String[0], new String[0]);
+    }
+
+    @Test
+    void repeatedAndNullValuedHeadersComeThroughInOrder() throws Exception {
+        int before = results.count();
+        int dlqBefore = dlq.count();
+        for (String value : new String[]{"Headers kept, every one.", "{\"input\": \"unterminated"}) {
+            ProducerRecord<byte[], byte[]> rec = new ProducerRecord<>(topics.in(), utf8("headers"), utf8(value));
+            rec.headers().add("tag", utf8("first"));
+            rec.headers().add("trace", utf8("h-" + value.length()));
+            rec.headers().add("tag", utf8("second"));
+            rec.headers().add("empty", null);
+            rec.headers().add("tag", new byte[0]);
+            producer.send(rec);
+        }
+        producer.flush();
+        ConsumerRecord<byte[], byte[]> good = results.await(before + 1, Duration.ofSeconds(60)).get(before);
+        ConsumerRecord<byte[], byte[]> bad = dlq.await(dlqBefore + 1, Duration.ofSeconds(60)).get(dlqBefore);
+        for (ConsumerRecord<byte[], byte[]> r : List.of(good, bad)) {
+            List<Header> hs = new ArrayList<>();
+            r.headers().forEach(hs::add);
+            List<String> keys = hs.stream().map(Header::key).toList();
+            assertEquals(r == good ? List.of("tag", "trace", "tag", "empty", "tag")
+                    : List.of("tag", "trace", "tag", "empty", "tag", KafkaPipeline.ERROR_HEADER), keys);
+            assertEquals("first", utf8(hs.get(0).value()));
+            assertEquals("second", utf8(hs.get(2).value()));
+            assertNull(hs.get(3).value(), "a null header value stays null");
+            assertEquals(0, hs.get(4).value().length, "an empty header value stays empty");
+        }
     }
 }

@@ -12,7 +12,8 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * A WireMock transformer acting as an OpenAI-format upstream whose vectors encode their inputs: input "17" gives
- * [17.0, 1.0] (other text: its length). With parameter {@code failRate} it answers 500 at random with that probability.
+ * [17.0, 1.0] (other text: its length). With parameter {@code failRate} it answers 500 at random with that probability;
+ * with {@code delayMs} it answers after that delay.
  */
 public final class EchoVectors implements ResponseDefinitionTransformerV2 {
 
@@ -52,7 +53,9 @@ public final class EchoVectors implements ResponseDefinitionTransformerV2 {
                 data.append(i > 0 ? "," : "").append("{\"object\":\"embedding\",\"index\":").append(i)
                         .append(",\"embedding\":[").append(number(input.get(i).asText())).append(",1.0]}");
             }
+            Integer delay = p != null && p.containsKey("delayMs") ? Integer.valueOf(String.valueOf(p.get("delayMs"))) : null;
             return new ResponseDefinitionBuilder().withStatus(200).withHeader("Content-Type", "application/json")
+                    .withFixedDelay(delay)
                     .withBody("{\"object\":\"list\",\"data\":[" + data + "],\"usage\":{\"prompt_tokens\":"
                             + input.size() + ",\"total_tokens\":" + input.size() + "}}").build();
         } catch (Exception e) {
