@@ -27,8 +27,9 @@ class VirtualKeysH2Test extends VirtualKeysContract {
             assertFalse(raw.contains(n), "key text in " + file);
             assertFalse(utf16.contains(n), "key text (UTF-16) in " + file);
         }
-        try (var files = Files.list(dataDir)) {
-            for (Path f : files.toList()) {
+        // every file of the data directory, batch files and spill files included
+        try (var files = Files.walk(dataDir)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
                 String all = new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1);
                 for (String n : needles) {
                     assertFalse(all.contains(n), "key text in " + f);
