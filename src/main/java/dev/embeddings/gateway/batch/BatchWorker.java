@@ -110,7 +110,7 @@ public final class BatchWorker {
         } else {
             long[] weights = new long[part.size()];
             for (int i = 0; i < weights.length; i++) {
-                weights[i] = Math.max(1, inputLength(part.get(i).request()));
+                weights[i] = Math.max(1, part.get(i).request().inputLength());
             }
             int[] tokens = KafkaPipeline.apportion(result.promptTokens(), weights);
             List<LineResult> out = new ArrayList<>(part.size());
@@ -232,19 +232,5 @@ public final class BatchWorker {
             g.writeNullField("error");
             g.writeEndObject();
         });
-    }
-
-    private static long inputLength(EmbeddingRequest q) {
-        long n = 0;
-        if (q.texts() != null) {
-            for (String t : q.texts()) {
-                n += t.length();
-            }
-        } else {
-            for (int[] ids : q.tokenIds()) {
-                n += ids.length;
-            }
-        }
-        return n;
     }
 }

@@ -177,7 +177,7 @@ public final class EmbeddingCache implements AutoCloseable {
         }
         long[] weights = new long[l.misses.length];
         for (int j = 0; j < weights.length; j++) {
-            weights[j] = Math.max(1, inputLength(l.request, l.misses[j]));
+            weights[j] = Math.max(1, l.request.inputLength(l.misses[j]));
         }
         int[] tokens = TokenShares.apportion(result.promptTokens(), weights);
         List<CachedVector> values = new ArrayList<>(vectors.length);
@@ -291,10 +291,6 @@ public final class EmbeddingCache implements AutoCloseable {
             ids.add(r.tokenIds().get(i));
         }
         return r.withInputs(null, ids);
-    }
-
-    private static long inputLength(EmbeddingRequest r, int i) {
-        return r.texts() != null ? r.texts().get(i).length() : r.tokenIds().get(i).length;
     }
 
     private static int[] allIndexes(int n) {

@@ -42,4 +42,18 @@ public record EmbeddingRequest(String model, List<String> texts, List<int[]> tok
     public int size() {
         return texts != null ? texts.size() : tokenIds.size();
     }
+
+    /** The length of input {@code i}: characters of a text, or the number of its token ids. */
+    public int inputLength(int i) {
+        return texts != null ? texts.get(i).length() : tokenIds.get(i).length;
+    }
+
+    /** The length of all inputs (see {@link #inputLength(int)}): what token counts are shared out by. */
+    public long inputLength() {
+        long n = 0;
+        for (int i = 0; i < size(); i++) {
+            n += inputLength(i);
+        }
+        return n;
+    }
 }

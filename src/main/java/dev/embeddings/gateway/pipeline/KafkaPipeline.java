@@ -231,7 +231,7 @@ public final class KafkaPipeline {
             System.arraycopy(v, from, mine, 0, n);
             r.vectors = mine;
             from += n;
-            weights[i] = Math.max(1, inputLength(r.request));
+            weights[i] = Math.max(1, r.request.inputLength());
         }
         int[] shares = apportion(result.promptTokens(), weights);
         for (int i = 0; i < shares.length; i++) {
@@ -434,20 +434,6 @@ public final class KafkaPipeline {
             throw new UncheckedIOException(ex);
         }
         return out.toByteArray();
-    }
-
-    private static long inputLength(EmbeddingRequest q) {
-        long n = 0;
-        if (q.texts() != null) {
-            for (String t : q.texts()) {
-                n += t.length();
-            }
-        } else {
-            for (int[] ids : q.tokenIds()) {
-                n += ids.length;
-            }
-        }
-        return n;
     }
 
     /** Splits {@code total} into integer shares proportional to {@code weights} (largest remainder; sums to total). */
