@@ -92,6 +92,9 @@ public final class Gateway {
     private final GracefulShutdown shutdown;
     private final EmbeddingCache cache;
     private final Keys keys;
+    private final Function<String, String> env;
+    /** The database of keys and batches (db/), opened by the first of them to need it; closed last on stop. */
+    private volatile dev.embeddings.gateway.db.SharedDatabase database;
     // observe/: metrics, traces, access log, start-up summary
     private final Metrics metrics = Metrics.create();
     private final Tracing tracing;
@@ -105,6 +108,7 @@ public final class Gateway {
     private Gateway(GatewayOptions options, GatewayConfig config, Map<String, ProviderAdapter> adapters,
                     Function<String, String> env, Tracing tracing) {
         this.config = config;
+        this.env = env;
         this.tracing = tracing;
         this.configFile = options.config();
         this.adapters.putAll(adapters);
@@ -240,8 +244,9 @@ public final class Gateway {
                         new UpstreamCallInterceptor(metrics, tracing));
                 m.getCamelContext().addRoutePolicyFactory(new RequestContextPolicy());
                 requestParser.setLimits(inputLimits(m.getCamelContext()));
-                // the Files and Batch APIs (routes/batches.yaml) over the data directory
-                batches = dev.embeddings.gateway.batch.BatchSetup.install(m.getCamelContext(), requestParser, registry);
+                // the Files and Batch APIs (routes/batches.yaml), their files and state in the gateway's database
+                batches = dev.embeddings.gateway.batch.BatchSetup.install(m.getCamelContext(), requestParser, registry,
+                        database);
                 shutdown.setDrainMs(Long.parseLong(m.getCamelContext().getPropertiesComponent()
                         .resolveProperty("gateway.drainTimeoutMs").orElse(String.valueOf(GracefulShutdown.DEFAULT_DRAIN_MS))));
                 // an edited routeTemplate also re-creates the routes made from it (provider-pipeline.yaml)
@@ -273,9 +278,6 @@ public final class Gateway {
 
             @Override
             public void afterStop(BaseMainSupport m) {
-                if (batches != null) {
-                    batches.close();
-                }
                 kafkaPipeline.close();
             }
         });
@@ -545,11 +547,28 @@ public final class Gateway {
     private dev.embeddings.gateway.batch.BatchSetup batches;
 
     /**
-     * Opens the database and starts virtual keys (when a master key is set); they stop after Camel's routes, so the
-     * spend of every drained request is written first.
+     * Resolves the gateway's database (opened now only when a master key is set: virtual keys need it) and starts
+     * virtual keys; they stop after Camel's routes, so the spend of every drained request is written first.
      */
     private void startKeys(CamelContext ctx) {
-        keys.start(ctx);
+        database = dev.embeddings.gateway.db.SharedDatabase.from(config, env, ctx.getPropertiesComponent(),
+                ctx.getRegistry());
+        try {
+            // added first, so stopped last (Camel stops services in reverse): after the routes and the keys' spend
+            // writer, the batch beans stop and the database closes
+            ctx.addService(new org.apache.camel.support.service.ServiceSupport() {
+                @Override
+                protected void doStop() {
+                    if (batches != null) {
+                        batches.close();
+                    }
+                    database.close();
+                }
+            }, true, true);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+        keys.start(ctx, database);
         try {
             ctx.addService(new org.apache.camel.support.service.ServiceSupport() {
                 @Override

@@ -134,6 +134,8 @@ public final class BatchDispatcher {
         private final LineReader reader;
         private final WorkChunk.Chunker chunker;
         private final boolean countInFlight = !service.settings().kafka();
+        /** The last line of the chunks handed out so far (Kafka: published, as the Splitter publishes synchronously). */
+        private int handedOutThrough;
         private final java.util.ArrayDeque<WorkChunk> ready = new java.util.ArrayDeque<>();
         private int requests;
         private boolean eof;
@@ -161,6 +163,7 @@ public final class BatchDispatcher {
                 throw new NoSuchElementException();
             }
             WorkChunk c = ready.poll();
+            handedOutThrough = Math.max(handedOutThrough, c.lastLine());
             if (countInFlight) {
                 service.chunkOpened(c.batchId());
             }
@@ -177,7 +180,8 @@ public final class BatchDispatcher {
                     return;
                 }
                 if (System.currentTimeMillis() > renewAt) {
-                    service.renewLease(batch.id);
+                    // the Splitter asks for more only once the chunks it had are published: record how far that is
+                    service.renewLease(batch.id, countInFlight ? 0 : handedOutThrough);
                     renewAt = System.currentTimeMillis() + service.settings().leaseMs() / 3;
                 }
                 while (ready.isEmpty() && !eof) {
@@ -191,7 +195,7 @@ public final class BatchDispatcher {
                         continue;
                     }
                     requests++;
-                    if (done.get(l.number())) {
+                    if (done.get(l.number()) || (!countInFlight && l.number() <= batch.publishedThrough)) {
                         continue;
                     }
                     try {

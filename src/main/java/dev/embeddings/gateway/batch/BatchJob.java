@@ -79,6 +79,12 @@ public final class BatchJob {
     public long createdAtMs;
     /** Every line has been handed to the workers (Kafka: published); a restart only resumes undone lines. */
     public boolean dispatched;
+    /**
+     * Kafka mode: every line up to this one (1-based) is in the lines topic (published with acks=all), so a dispatcher
+     * that takes the batch over after its first one died skips them instead of publishing them twice. Recorded with
+     * each lease renewal; 0 in-process (chunks handed to the in-memory queue die with their process).
+     */
+    public int publishedThrough;
     /** The instance ({@code gateway.instanceName}) now responsible for dispatching or finishing the batch. */
     public String leaseHolder;
     /** Until when (epoch ms) {@link #leaseHolder}'s claim holds without renewal. */

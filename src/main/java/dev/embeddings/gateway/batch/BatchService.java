@@ -148,12 +148,18 @@ public final class BatchService {
 
     /** Extends this instance's lease on the batch (while dispatching a long file). */
     public void renewLease(String id) {
+        renewLease(id, 0);
+    }
+
+    /** Renews the lease and records that every line up to {@code publishedThrough} is in the lines topic (Kafka). */
+    public void renewLease(String id, int publishedThrough) {
         long now = System.currentTimeMillis();
         update(id, b -> {
             if (!instance().equals(b.leaseHolder)) {
                 return null;
             }
             b.leaseUntil = now + settings.leaseMs();
+            b.publishedThrough = Math.max(b.publishedThrough, publishedThrough);
             return b;
         });
     }

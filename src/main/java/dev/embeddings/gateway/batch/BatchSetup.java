@@ -2,6 +2,7 @@ package dev.embeddings.gateway.batch;
 
 import dev.embeddings.gateway.config.ConfigException;
 import dev.embeddings.gateway.config.ModelRegistry;
+import dev.embeddings.gateway.db.SharedDatabase;
 import dev.embeddings.gateway.normalize.ResponseNormalizer;
 import dev.embeddings.gateway.openai.RequestParser;
 import org.apache.camel.CamelContext;
@@ -15,7 +16,8 @@ import java.nio.file.Path;
 /**
  * Binds the beans of routes/batches.yaml ({@code batchFiles}, {@code batches}, {@code batchDispatcher},
  * {@code batchWorker}, {@code batchFinaliser}, {@code batchSupervisor}, {@code batchKafka}, {@code batchWorkerPool})
- * over the {@link FileBatchStore} in {@code gateway.dataDir}, and creates the batch topics in Kafka mode.
+ * over the {@link JdbcBatchStore} in the gateway's database (uploads staged in {@code <gateway.dataDir>/tmp}), and
+ * creates the batch topics in Kafka mode.
  */
 public final class BatchSetup implements AutoCloseable {
 
@@ -29,15 +31,17 @@ public final class BatchSetup implements AutoCloseable {
 
     /**
      * Sets {@code gateway.instanceName} (default {@code <host name>-<port>}) when it is not configured, then binds
-     * the beans into {@code ctx}'s registry. ConfigException when the data directory cannot be used.
+     * the beans into {@code ctx}'s registry. ConfigException when the data directory cannot be used. The database
+     * is opened at once when it exists (batches to resume), else on the first call of the Files or Batch API.
      */
-    public static BatchSetup install(CamelContext ctx, RequestParser parser, ModelRegistry models) {
+    public static BatchSetup install(CamelContext ctx, RequestParser parser, ModelRegistry models,
+                                     SharedDatabase database) {
         PropertiesComponent props = ctx.getPropertiesComponent();
         ensureInstanceName(props);
         BatchSettings s = BatchSettings.from(props);
-        FileBatchStore store;
+        JdbcBatchStore store;
         try {
-            store = new FileBatchStore(s.dataDir());
+            store = new JdbcBatchStore(database, s.dataDir().resolve("tmp"));
         } catch (IOException e) {
             throw new ConfigException("cannot use the data directory " + s.dataDir().toAbsolutePath() + ": "
                     + e.getMessage() + " (set --data-dir)");

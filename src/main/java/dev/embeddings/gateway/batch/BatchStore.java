@@ -10,13 +10,12 @@ import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
 /**
- * Where files, batches and each batch's results live. Callers never know which implementation serves them:
- * {@link FileBatchStore} (the data directory; one host) today, a database store (shared by replicas) once the
- * gateway has its database. Every method is safe to call from several threads; an implementation meant for
- * several replicas must also make {@link #updateBatch} and {@link #appendResults} atomic across processes.
+ * Where files, batches and each batch's results live: {@link JdbcBatchStore}, in the gateway's database (the
+ * embedded H2 file, or PostgreSQL shared by every replica). Callers never know how it is stored (an S3-compatible
+ * store for files would be another implementation). Every method is safe to call from several threads and
+ * processes: {@link #updateBatch} and {@link #appendResults} are atomic across them.
  *
- * <p>Durability: when a method that writes returns, what it wrote survives a killed process (and, for the file
- * store, a crash of the machine: content is fsynced before it is made visible).
+ * <p>Durability: when a method that writes returns, what it wrote survives a killed process.
  */
 public interface BatchStore extends AutoCloseable {
 

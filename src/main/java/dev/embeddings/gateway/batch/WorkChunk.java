@@ -57,6 +57,18 @@ public final class WorkChunk {
         return lines;
     }
 
+    /** The highest line number it holds (its lines, or the line of a {@link #failedLine}); 0 when none. */
+    public int lastLine() {
+        int last = 0;
+        for (BatchLine l : lines) {
+            last = Math.max(last, l.line());
+        }
+        for (LineResult r : results) {
+            last = Math.max(last, r.line());
+        }
+        return last;
+    }
+
     /** The model group the lines ask for (the throttle's key). */
     public String model() {
         return lines.isEmpty() ? "" : lines.get(0).request().model();

@@ -49,9 +49,11 @@ public record DatabaseSettings(String jdbcUrl, String user, String password, boo
     public static DatabaseSettings embedded(Path dataDir) {
         Path file = dataDir.toAbsolutePath().normalize().resolve(EMBEDDED_NAME);
         // PostgreSQL mode keeps one set of migrations for both databases; DB_CLOSE_ON_EXIT=FALSE lets the spend
-        // writer flush during shutdown (H2's own shutdown hook would close the database under it)
+        // writer flush during shutdown (H2's own shutdown hook would close the database under it); WRITE_DELAY=0
+        // writes every commit to the file before it returns (H2's default 500 ms delay lost the last commits to a
+        // kill -9: a generated key, a batch just created); LOCK_TIMEOUT: batch appends wait for a batch's row lock
         return new DatabaseSettings("jdbc:h2:file:" + file + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE"
-                + ";DEFAULT_NULL_ORDERING=HIGH;DB_CLOSE_ON_EXIT=FALSE", null, null, true);
+                + ";DEFAULT_NULL_ORDERING=HIGH;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0;LOCK_TIMEOUT=10000", null, null, true);
     }
 
     /** Parses a database URL (see the class comment). */

@@ -6,6 +6,7 @@ import dev.embeddings.gateway.config.GatewayConfig;
 import dev.embeddings.gateway.config.ModelRegistry;
 import dev.embeddings.gateway.db.Database;
 import dev.embeddings.gateway.db.DatabaseSettings;
+import dev.embeddings.gateway.db.SharedDatabase;
 import dev.embeddings.gateway.openai.EmbeddingRequest;
 import dev.embeddings.gateway.openai.GatewayException;
 import dev.embeddings.gateway.provider.Cl100k;
@@ -37,7 +38,8 @@ import java.util.function.Function;
  *
  * <p>Active when {@code general_settings.master_key} is set (as in LiteLLM, virtual keys need a master key to be
  * issued); otherwise every step is a no-op and the key API answers 400 {@code keys_disabled}. Active means: the
- * database is opened and migrated at start (the gateway does not start without it), the {@link KeyVerifier} is
+ * gateway's database ({@link SharedDatabase}, shared with batches) is opened and migrated at start (the gateway does
+ * not start without it), the {@link KeyVerifier} is
  * installed on the {@link KeyAuthenticator}, and spend is recorded for every served request.
  *
  * <p>Properties (defaults):
@@ -66,6 +68,7 @@ public final class Keys {
     private final AtomicLong droppedRecords = new AtomicLong();
 
     private volatile boolean active;
+    private volatile SharedDatabase shared;
     private Database database;
     private KeyStore store;
     private KeyVerifier verifier;
@@ -82,28 +85,19 @@ public final class Keys {
     }
 
     /**
-     * Starts the module when a master key is configured: opens and migrates the database (ConfigException when it
-     * cannot), connects the rate counters, starts the spend writer and installs the key verifier. Binds the
-     * {@link Database} as {@value Database#BEAN} in {@code ctx}'s registry for other packages.
+     * Starts the module when a master key is configured: opens (and migrates) the gateway's database through
+     * {@code shared} (ConfigException when it cannot), connects the rate counters, starts the spend writer and
+     * installs the key verifier. Without a master key only readiness uses {@code shared}.
      */
-    public synchronized void start(CamelContext ctx) {
+    public synchronized void start(CamelContext ctx, SharedDatabase shared) {
+        this.shared = shared;
         if (active || !auth.enabled()) {
             return;
         }
         PropertiesComponent p = ctx.getPropertiesComponent();
         Path dataDir = Path.of(p.resolveProperty("gateway.dataDir").orElse("data"));
-        int pool = intSetting(config.generalSettings().get("database_connection_pool_limit"), 10);
-        DatabaseSettings settings = DatabaseSettings.resolve(string(config.generalSettings().get("database_url")), env,
-                dataDir);
-        if (settings.embedded()) {
-            try {
-                java.nio.file.Files.createDirectories(dataDir);
-            } catch (java.io.IOException e) {
-                throw new ConfigException("cannot create the data directory " + dataDir + " (--data-dir): "
-                        + e.getMessage());
-            }
-        }
-        database = Database.open(settings, pool, longProp(p, "gateway.keys.dbConnectTimeoutMs", 3000));
+        DatabaseSettings settings = shared.settings();
+        database = shared.open();
         try {
             store = new JdbcKeyStore(database);
             RedisSettings redis = RedisSettings.from(config, env);
@@ -128,16 +122,17 @@ public final class Keys {
             writer.start();
         } catch (RuntimeException e) {
             rates.close();
-            database.close();
             throw e;
         }
-        ctx.getRegistry().bind(Database.BEAN, database);
         auth.setVirtualKeys(verifier);
         active = true;
         LOG.info("virtual keys on: database {}, rate counters {}", settings.describe(), rates.kind());
     }
 
-    /** Writes the spend still queued (up to the stop timeout), then closes the counters and the database. */
+    /**
+     * Writes the spend still queued (up to the stop timeout), then closes the counters (the database is closed by
+     * its owner, the gateway, after everything using it has stopped).
+     */
     public synchronized void stop() {
         if (!active) {
             return;
@@ -147,17 +142,18 @@ public final class Keys {
         writer.stop(stopTimeoutMs);
         lookups.shutdownNow();
         rates.close();
-        database.close();
     }
 
     /**
      * Camel entry of {@code /health/readiness} (LiteLLM's shape): {@code {"status": "healthy", "db": "connected" |
      * "disconnected" | "Not connected", "camel_version"}}. The gateway stays ready while the database is down:
      * known keys keep working from the key cache and spend waits in the writer's queue, so "db" tells an operator
-     * about the outage without taking every replica out of rotation.
+     * about the outage without taking every replica out of rotation. "Not connected": no database is open (no
+     * master key, and no batch has used it yet).
      */
     public void readiness(org.apache.camel.Exchange exchange) {
-        String db = active ? database.status() : "Not connected";
+        Database open = shared == null ? null : shared.ifOpen();
+        String db = open != null ? open.status() : "Not connected";
         exchange.getMessage().setBody("{\"status\":\"healthy\",\"db\":\"" + db + "\",\"camel_version\":\""
                 + exchange.getContext().getVersion() + "\"}");
     }
@@ -349,25 +345,6 @@ public final class Keys {
                 st.refreshed(s);
             }
         });
-    }
-
-    private static String string(Object o) {
-        return o == null || o.toString().isBlank() ? null : o.toString();
-    }
-
-    private static int intSetting(Object o, int dflt) {
-        if (o == null) {
-            return dflt;
-        }
-        try {
-            int n = Integer.parseInt(o.toString().trim());
-            if (n < 1) {
-                throw new NumberFormatException();
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            throw new ConfigException("general_settings.database_connection_pool_limit must be a positive number");
-        }
     }
 
     private static long longProp(PropertiesComponent p, String name, long dflt) {

@@ -3,6 +3,8 @@ package dev.embeddings.gateway.batch;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import dev.embeddings.gateway.GatewayHarness;
+import dev.embeddings.gateway.db.DatabaseSettings;
+import dev.embeddings.gateway.db.SharedDatabase;
 import dev.embeddings.gateway.openai.Base64Floats;
 import dev.embeddings.gateway.routing.EchoVectors;
 import org.junit.jupiter.api.AfterAll;
@@ -307,9 +309,9 @@ class BatchApiTest {
             assertTrue(System.nanoTime() < deadline, "no progress");
             Thread.sleep(50);
         }
-        // the 24 h pass: another store on the same directory (as another process would) moves expires_at back
-        try (FileBatchStore other = new FileBatchStore(data)) {
-            other.updateBatch(id, b -> {
+        // the 24 h pass: another store on the same database (as another replica would) moves expires_at back
+        try (SharedDatabase db = new SharedDatabase(DatabaseSettings.embedded(data), data, 2, 3000, null)) {
+            new JdbcBatchStore(db, data.resolve("tmp")).updateBatch(id, b -> {
                 b.expiresAt = b.createdAt - 1;
                 return b;
             });

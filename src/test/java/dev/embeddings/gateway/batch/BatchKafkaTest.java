@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
 import dev.embeddings.gateway.ChildGateway;
+import dev.embeddings.gateway.db.PostgresServer;
 import dev.embeddings.gateway.pipeline.KafkaBroker;
 import dev.embeddings.gateway.routing.EchoVectors;
 import org.junit.jupiter.api.Test;
@@ -24,7 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Kafka scale-out: two gateways (child JVMs) on the real broker, sharing one data directory, share one batch's lines
+ * Kafka scale-out: two gateways (child JVMs) on the real broker, sharing one PostgreSQL database (their files, batch
+ * state and results) but each with its own data directory (staging), share one batch's lines
  * through the lines topic; the one the batch was created on is killed with SIGKILL mid-way; the other takes its
  * partitions (and, if needed, the dispatch and the finishing) and the batch completes with exactly one output line
  * per input. Each gateway calls the upstream with its own api-key, so the journal shows who embedded what.
@@ -33,10 +35,11 @@ class BatchKafkaTest {
 
     static final int LINES = 2000;
 
-    static String config(int upstreamPort, String apiKey) {
+    static String config(int upstreamPort, String apiKey, String databaseUrl) {
         return "model_list:\n  - model_name: echo\n    litellm_params:\n      model: azure/echo\n"
                 + "      api_base: http://127.0.0.1:" + upstreamPort + "\n      api_key: " + apiKey + "\n"
-                + "      api_version: v1\ngeneral_settings:\n  master_key: os.environ/MK\n";
+                + "      api_version: v1\ngeneral_settings:\n  master_key: os.environ/MK\n"
+                + "  database_url: " + databaseUrl + "\n";
     }
 
     static long callsBy(WireMockServer upstream, String apiKey) {
@@ -52,21 +55,23 @@ class BatchKafkaTest {
         upstream.start();
         upstream.stubFor(post(urlPathEqualTo("/openai/deployments/echo/embeddings"))
                 .willReturn(aResponse().withTransformers(EchoVectors.NAME).withTransformerParameter("delayMs", 100)));
-        Path data = Files.createTempDirectory("batch-kafka");
+        PostgresServer pg = PostgresServer.startNew();
         Map<String, String> env = Map.of("MK", "sk-kafka-batch");
-        List<String> common = List.of("--data-dir", data.toString(), "--gateway.kafka.bootstrap=" + broker.bootstrap(),
+        List<String> common = List.of("--gateway.kafka.bootstrap=" + broker.bootstrap(),
                 "--gateway.batch.kafka.enabled=true", "--gateway.batch.kafka.linesTopic=kb.lines",
                 "--gateway.batch.kafka.resultsTopic=kb.results", "--gateway.batch.kafka.groupId=kb",
                 "--gateway.batch.kafka.partitions=6", "--gateway.batch.kafka.sessionTimeoutMs=6000",
                 "--gateway.batch.kafka.maxPollRecords=100", "--gateway.batch.linesPerCall=10",
                 "--gateway.batch.workers=2", "--gateway.batch.leaseMs=5000",
                 "--gateway.batch.superviseIntervalMs=1000");
-        ChildGateway a = ChildGateway.start(config(upstream.port(), "key-a"), env, List.of("-Xmx256m"),
-                concat(common, "--gateway.instanceName=batch-a"));
+        ChildGateway a = ChildGateway.start(config(upstream.port(), "key-a", pg.url()), env, List.of("-Xmx256m"),
+                concat(common, "--gateway.instanceName=batch-a", "--data-dir",
+                        Files.createTempDirectory("batch-kafka-a").toString()));
         ChildGateway b = null;
         try {
-            b = ChildGateway.start(config(upstream.port(), "key-b"), env, List.of("-Xmx256m"),
-                    concat(common, "--gateway.instanceName=batch-b"));
+            b = ChildGateway.start(config(upstream.port(), "key-b", pg.url()), env, List.of("-Xmx256m"),
+                    concat(common, "--gateway.instanceName=batch-b", "--data-dir",
+                            Files.createTempDirectory("batch-kafka-b").toString()));
             BatchClient onA = new BatchClient(a.url(""), "sk-kafka-batch");
             BatchClient onB = new BatchClient(b.url(""), "sk-kafka-batch");
             long t0 = System.nanoTime();
@@ -116,6 +121,7 @@ class BatchKafkaTest {
                 b.close();
             }
             upstream.stop();
+            pg.close();
         }
     }
 
