@@ -100,102 +100,120 @@ public final class OpenAiFormat {
      */
     public static BatchResult response(byte[] body, Batch batch, String provider) {
         int n = batch.size();
-        float[][] vectors = new float[n][];
-        Base64Vector[] base64 = null;
-        int tokens = -1;
-        int seen = 0;
-        try (JsonParser p = JsonVectors.FACTORY.createParser(body)) {
-            if (p.nextToken() != JsonToken.START_OBJECT) {
-                throw UpstreamErrors.unparseable(provider, "not a JSON object");
-            }
-            while (p.nextToken() == JsonToken.FIELD_NAME) {
-                String f = p.currentName();
-                JsonToken v = p.nextToken();
-                switch (f) {
-                    case "data" -> {
-                        if (v != JsonToken.START_ARRAY) {
-                            throw UpstreamErrors.unparseable(provider, "data is not an array");
-                        }
-                        while (p.nextToken() == JsonToken.START_OBJECT) {
-                            int index = -1;
-                            float[] vec = null;
-                            Base64Vector text = null;
-                            while (p.nextToken() == JsonToken.FIELD_NAME) {
-                                String g = p.currentName();
-                                JsonToken gv = p.nextToken();
-                                if ("index".equals(g) && gv == JsonToken.VALUE_NUMBER_INT) {
-                                    index = p.getIntValue();
-                                    if (index < 0) {
-                                        throw UpstreamErrors.unparseable(provider, "negative data index");
-                                    }
-                                } else if ("embedding".equals(g) && gv == JsonToken.START_ARRAY) {
-                                    vec = JsonVectors.vector(p);
-                                } else if ("embedding".equals(g) && gv == JsonToken.VALUE_STRING) {
-                                    text = base64(p, body, provider);
-                                    if (text == null) {
-                                        // JSON escapes inside the text: decode the unescaped string instead
-                                        vec = fromBase64(p.getText(), provider);
-                                    }
-                                } else {
-                                    p.skipChildren();
-                                }
-                            }
-                            if (vec == null && text == null) {
-                                throw UpstreamErrors.unparseable(provider, "data item without embedding");
-                            }
-                            if (index < 0) {
-                                index = seen;
-                            }
-                            if (index >= n) {
-                                throw UpstreamErrors.unparseable(provider, "data index " + index + " for " + n
-                                        + " inputs");
-                            }
-                            if (vectors[index] != null || (base64 != null && base64[index] != null)) {
-                                throw UpstreamErrors.unparseable(provider, "duplicate data index " + index);
-                            }
-                            if (text != null) {
-                                if (base64 == null) {
-                                    base64 = new Base64Vector[n];
-                                }
-                                base64[index] = text;
-                            } else {
-                                vectors[index] = vec;
-                            }
-                            seen++;
-                        }
-                    }
-                    case "usage" -> {
-                        if (v == JsonToken.START_OBJECT) {
-                            while (p.nextToken() == JsonToken.FIELD_NAME) {
-                                String g = p.currentName();
-                                JsonToken gv = p.nextToken();
-                                if ("prompt_tokens".equals(g) && gv == JsonToken.VALUE_NUMBER_INT) {
-                                    tokens = p.getIntValue();
-                                } else {
-                                    p.skipChildren();
-                                }
-                            }
-                        } else {
-                            p.skipChildren();
-                        }
-                    }
-                    case "error" -> throw UpstreamErrors.unparseable(provider, "an error body with a 2xx status: "
-                            + UpstreamErrors.sanitize(UpstreamErrors.upstreamMessage(body), null));
-                    default -> p.skipChildren();
-                }
-            }
-        } catch (IOException e) {
-            throw UpstreamErrors.unparseable(provider, "invalid JSON");
-        }
-        if (seen != n) {
-            throw UpstreamErrors.unparseable(provider, seen + " embeddings for " + n + " inputs");
-        }
+        Answer a = UpstreamJson.read(body, provider, new Answer(body, n, provider), OpenAiFormat::field);
+        UpstreamJson.checkCount(provider, a.seen, n);
         for (int i = 0; i < n; i++) {
-            if (vectors[i] == null && (base64 == null || base64[i] == null)) {
+            if (a.vectors[i] == null && (a.base64 == null || a.base64[i] == null)) {
                 throw UpstreamErrors.unparseable(provider, "missing data index " + i);
             }
         }
-        return new BatchResult(batch.offset(), vectors, tokens >= 0 ? tokens : batch.countTokens(), base64);
+        return new BatchResult(batch.offset(), a.vectors, a.tokens >= 0 ? a.tokens : batch.countTokens(), a.base64);
+    }
+
+    /** An answer being read: the vectors by index, the usage, and the data item being read. */
+    private static final class Answer {
+        final byte[] body;
+        final String provider;
+        final float[][] vectors;
+        Base64Vector[] base64;
+        int tokens = -1;
+        int seen;
+        int index;
+        float[] vector;
+        Base64Vector text;
+
+        Answer(byte[] body, int n, String provider) {
+            this.body = body;
+            this.provider = provider;
+            this.vectors = new float[n][];
+        }
+    }
+
+    /** The answer's fields: {@code data} (see {@link #item}), {@code usage.prompt_tokens}; {@code error} is a 502. */
+    private static boolean field(Answer a, String f, JsonToken v, JsonParser p) throws IOException {
+        switch (f) {
+            case "data" -> {
+                if (v != JsonToken.START_ARRAY) {
+                    throw UpstreamErrors.unparseable(a.provider, "data is not an array");
+                }
+                while (p.nextToken() == JsonToken.START_OBJECT) {
+                    a.index = -1;
+                    a.vector = null;
+                    a.text = null;
+                    UpstreamJson.readFields(p, a, OpenAiFormat::item);
+                    place(a);
+                }
+                return true;
+            }
+            case "usage" -> {
+                if (v != JsonToken.START_OBJECT) {
+                    return false;
+                }
+                UpstreamJson.readFields(p, a, OpenAiFormat::usage);
+                return true;
+            }
+            case "error" -> throw UpstreamErrors.unparseable(a.provider, "an error body with a 2xx status: "
+                    + UpstreamErrors.sanitize(UpstreamErrors.upstreamMessage(a.body), null));
+            default -> {
+                return false;
+            }
+        }
+    }
+
+    /** A data item's fields: {@code index}, and {@code embedding} as base64 text (kept as it is) or numbers. */
+    private static boolean item(Answer a, String f, JsonToken v, JsonParser p) throws IOException {
+        if ("index".equals(f) && v == JsonToken.VALUE_NUMBER_INT) {
+            a.index = p.getIntValue();
+            if (a.index < 0) {
+                throw UpstreamErrors.unparseable(a.provider, "negative data index");
+            }
+            return true;
+        }
+        if ("embedding".equals(f) && v == JsonToken.START_ARRAY) {
+            a.vector = JsonVectors.vector(p);
+            return true;
+        }
+        if ("embedding".equals(f) && v == JsonToken.VALUE_STRING) {
+            a.text = base64(p, a.body, a.provider);
+            if (a.text == null) {
+                // JSON escapes inside the text: decode the unescaped string instead
+                a.vector = fromBase64(p.getText(), a.provider);
+            }
+            return true;
+        }
+        return false;
+    }
+
+    /** Puts the data item just read at its index (its position in data when it has none). */
+    private static void place(Answer a) {
+        if (a.vector == null && a.text == null) {
+            throw UpstreamErrors.unparseable(a.provider, "data item without embedding");
+        }
+        int n = a.vectors.length;
+        int index = a.index < 0 ? a.seen : a.index;
+        if (index >= n) {
+            throw UpstreamErrors.unparseable(a.provider, "data index " + index + " for " + n + " inputs");
+        }
+        if (a.vectors[index] != null || (a.base64 != null && a.base64[index] != null)) {
+            throw UpstreamErrors.unparseable(a.provider, "duplicate data index " + index);
+        }
+        if (a.text != null) {
+            if (a.base64 == null) {
+                a.base64 = new Base64Vector[n];
+            }
+            a.base64[index] = a.text;
+        } else {
+            a.vectors[index] = a.vector;
+        }
+        a.seen++;
+    }
+
+    private static boolean usage(Answer a, String f, JsonToken v, JsonParser p) throws IOException {
+        if ("prompt_tokens".equals(f) && v == JsonToken.VALUE_NUMBER_INT) {
+            a.tokens = p.getIntValue();
+            return true;
+        }
+        return false;
     }
 
     /** The base64 embedding the parser is on, kept as text; null when it has JSON escapes; 502 when unusable. */

@@ -10,6 +10,9 @@ import dev.embeddings.gateway.provider.Batch;
 import dev.embeddings.gateway.provider.BatchResult;
 import dev.embeddings.gateway.provider.JsonVectors;
 import dev.embeddings.gateway.provider.UpstreamErrors;
+import dev.embeddings.gateway.provider.UpstreamJson;
+import dev.embeddings.gateway.provider.UpstreamJson.Answer;
+import dev.embeddings.gateway.provider.cohere.CohereAdapter;
 
 import java.io.IOException;
 import java.io.StringWriter;
@@ -224,53 +227,31 @@ public enum BedrockFamily {
      * GatewayException 502 when the body is not this family's format or holds a different number of vectors.
      */
     public BatchResult parse(byte[] body, Batch batch, Integer headerTokens, String provider) {
-        float[][] vectors = null;
-        int tokens = -1;
-        try (JsonParser p = JsonVectors.FACTORY.createParser(body)) {
-            if (p.nextToken() != JsonToken.START_OBJECT) {
-                throw UpstreamErrors.unparseable(provider, "not a JSON object");
-            }
-            while (p.nextToken() == JsonToken.FIELD_NAME) {
-                String f = p.currentName();
-                JsonToken v = p.nextToken();
-                if (!isCohere() && "embedding".equals(f) && v == JsonToken.START_ARRAY) {
-                    vectors = new float[][]{JsonVectors.vector(p)};
-                } else if (!isCohere() && "inputTextTokenCount".equals(f) && v == JsonToken.VALUE_NUMBER_INT) {
-                    tokens = p.getIntValue();
-                } else if (isCohere() && "embeddings".equals(f) && v == JsonToken.START_ARRAY) {
-                    vectors = JsonVectors.matrix(p);
-                } else if (isCohere() && "embeddings".equals(f) && v == JsonToken.START_OBJECT) {
-                    while (p.nextToken() == JsonToken.FIELD_NAME) {
-                        String type = p.currentName();
-                        JsonToken tv = p.nextToken();
-                        if ("float".equals(type) && tv == JsonToken.START_ARRAY) {
-                            vectors = JsonVectors.matrix(p);
-                        } else {
-                            p.skipChildren();
-                        }
-                    }
-                } else {
-                    p.skipChildren();
-                }
-            }
-        } catch (IOException e) {
-            throw UpstreamErrors.unparseable(provider, "invalid JSON");
-        }
-        if (vectors == null) {
+        Answer a = UpstreamJson.read(body, provider, isCohere() ? CohereAdapter::embeddings : BedrockFamily::titan);
+        if (a.vectors == null) {
             throw UpstreamErrors.unparseable(provider, isCohere() ? "no embeddings (float) array"
                     : "no embedding array");
         }
-        if (vectors.length != batch.size()) {
-            throw UpstreamErrors.unparseable(provider, vectors.length + " embeddings for " + batch.size() + " inputs");
-        }
-        for (float[] v : vectors) {
+        UpstreamJson.checkCount(provider, a.vectors.length, batch.size());
+        for (float[] v : a.vectors) {
             if (v.length == 0) {
                 throw UpstreamErrors.unparseable(provider, "an empty embedding");
             }
         }
-        if (tokens < 0) {
-            tokens = headerTokens != null ? headerTokens : batch.countTokens();
+        int tokens = a.tokens >= 0 ? a.tokens : headerTokens != null ? headerTokens : batch.countTokens();
+        return new BatchResult(batch.offset(), a.vectors, tokens);
+    }
+
+    /** A Titan answer's fields: {@code embedding} (one vector) and {@code inputTextTokenCount}. */
+    private static boolean titan(Answer a, String f, JsonToken v, JsonParser p) throws IOException {
+        if ("embedding".equals(f) && v == JsonToken.START_ARRAY) {
+            a.vectors = new float[][]{JsonVectors.vector(p)};
+            return true;
         }
-        return new BatchResult(batch.offset(), vectors, tokens);
+        if ("inputTextTokenCount".equals(f) && v == JsonToken.VALUE_NUMBER_INT) {
+            a.tokens = p.getIntValue();
+            return true;
+        }
+        return false;
     }
 }

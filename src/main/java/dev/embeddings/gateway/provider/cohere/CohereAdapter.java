@@ -17,6 +17,8 @@ import dev.embeddings.gateway.provider.ImageInputs;
 import dev.embeddings.gateway.provider.InputTypes;
 import dev.embeddings.gateway.provider.JsonVectors;
 import dev.embeddings.gateway.provider.UpstreamErrors;
+import dev.embeddings.gateway.provider.UpstreamJson;
+import dev.embeddings.gateway.provider.UpstreamJson.Answer;
 import dev.embeddings.gateway.provider.Urls;
 
 import java.io.ByteArrayOutputStream;
@@ -155,66 +157,56 @@ public final class CohereAdapter extends HttpJsonAdapter {
     @Override
     protected BatchResult parse(byte[] body, Batch batch, EmbeddingCall call) {
         String name = call.deployment().provider().displayName();
-        float[][] vectors = null;
-        int tokens = -1;
-        try (JsonParser p = JsonVectors.FACTORY.createParser(body)) {
-            if (p.nextToken() != JsonToken.START_OBJECT) {
-                throw UpstreamErrors.unparseable(name, "not a JSON object");
-            }
-            while (p.nextToken() == JsonToken.FIELD_NAME) {
-                String f = p.currentName();
-                JsonToken v = p.nextToken();
-                if ("embeddings".equals(f) && v == JsonToken.START_OBJECT) {
-                    while (p.nextToken() == JsonToken.FIELD_NAME) {
-                        String type = p.currentName();
-                        JsonToken tv = p.nextToken();
-                        if ("float".equals(type) && tv == JsonToken.START_ARRAY) {
-                            vectors = JsonVectors.matrix(p);
-                        } else {
-                            p.skipChildren();
-                        }
-                    }
-                } else if ("embeddings".equals(f) && v == JsonToken.START_ARRAY) {
-                    vectors = JsonVectors.matrix(p);
-                } else if ("meta".equals(f) && v == JsonToken.START_OBJECT) {
-                    tokens = billedUnits(p);
-                } else {
-                    p.skipChildren();
-                }
-            }
-        } catch (IOException e) {
-            throw UpstreamErrors.unparseable(name, "invalid JSON");
-        }
-        if (vectors == null) {
+        Answer a = UpstreamJson.read(body, name, CohereAdapter::field);
+        if (a.vectors == null) {
             throw UpstreamErrors.unparseable(name, "no embeddings.float array");
         }
-        if (vectors.length != batch.size()) {
-            throw UpstreamErrors.unparseable(name, vectors.length + " embeddings for " + batch.size() + " inputs");
-        }
-        return new BatchResult(batch.offset(), vectors, tokens >= 0 ? tokens
+        UpstreamJson.checkCount(name, a.vectors.length, batch.size());
+        return new BatchResult(batch.offset(), a.vectors, a.tokens >= 0 ? a.tokens
                 : ImageInputs.isImage(batch.texts().get(0)) ? 0 : batch.countTokens());
     }
 
-    /** meta.billed_units.input_tokens + image_tokens, or -1; the parser is on meta's START_OBJECT. */
-    private static int billedUnits(JsonParser p) throws IOException {
-        int tokens = -1;
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
-            String f = p.currentName();
-            JsonToken v = p.nextToken();
-            if ("billed_units".equals(f) && v == JsonToken.START_OBJECT) {
-                while (p.nextToken() == JsonToken.FIELD_NAME) {
-                    String u = p.currentName();
-                    JsonToken uv = p.nextToken();
-                    if (("input_tokens".equals(u) || "image_tokens".equals(u)) && uv.isNumeric()) {
-                        tokens = Math.max(tokens, 0) + p.getIntValue();
-                    } else {
-                        p.skipChildren();
-                    }
-                }
-            } else {
-                p.skipChildren();
-            }
+    /** The answer's fields: {@link #embeddings}, and {@code meta} for the usage. */
+    private static boolean field(Answer a, String f, JsonToken v, JsonParser p) throws IOException {
+        if ("meta".equals(f) && v == JsonToken.START_OBJECT) {
+            UpstreamJson.readFields(p, a, CohereAdapter::meta);
+            return true;
         }
-        return tokens;
+        return embeddings(a, f, v, p);
+    }
+
+    /** {@code meta}'s fields: the tokens are {@code billed_units.input_tokens + image_tokens}. */
+    private static boolean meta(Answer a, String f, JsonToken v, JsonParser p) throws IOException {
+        if (!"billed_units".equals(f) || v != JsonToken.START_OBJECT) {
+            return false;
+        }
+        UpstreamJson.readFields(p, a, (x, u, uv, q) -> {
+            if (("input_tokens".equals(u) || "image_tokens".equals(u)) && uv.isNumeric()) {
+                x.tokens = Math.max(x.tokens, 0) + q.getIntValue();
+                return true;
+            }
+            return false;
+        });
+        return true;
+    }
+
+    /**
+     * Cohere's {@code embeddings} field (also Cohere's models on Bedrock): {@code {"float": [[...]]}} when
+     * {@code embedding_types} was sent (other types skipped), or {@code [[...]]} (v3's embeddings_floats). A
+     * {@link UpstreamJson.Fields} for any other field too: false, to have it skipped.
+     */
+    public static boolean embeddings(Answer a, String f, JsonToken v, JsonParser p) throws IOException {
+        if (!"embeddings".equals(f)) {
+            return false;
+        }
+        if (v == JsonToken.START_ARRAY) {
+            a.vectors = JsonVectors.matrix(p);
+            return true;
+        }
+        if (v == JsonToken.START_OBJECT) {
+            a.vectors = UpstreamJson.field(p, "float", JsonToken.START_ARRAY, JsonVectors::matrix);
+            return true;
+        }
+        return false;
     }
 }

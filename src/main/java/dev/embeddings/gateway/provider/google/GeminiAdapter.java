@@ -15,6 +15,8 @@ import dev.embeddings.gateway.provider.EmbeddingCall;
 import dev.embeddings.gateway.provider.HttpJsonAdapter;
 import dev.embeddings.gateway.provider.JsonVectors;
 import dev.embeddings.gateway.provider.UpstreamErrors;
+import dev.embeddings.gateway.provider.UpstreamJson;
+import dev.embeddings.gateway.provider.UpstreamJson.Answer;
 import dev.embeddings.gateway.provider.Urls;
 
 import java.io.ByteArrayOutputStream;
@@ -136,45 +138,28 @@ public final class GeminiAdapter extends HttpJsonAdapter {
     @Override
     protected BatchResult parse(byte[] body, Batch batch, EmbeddingCall call) {
         String name = call.deployment().provider().displayName();
-        List<float[]> vectors = null;
-        try (JsonParser p = JsonVectors.FACTORY.createParser(body)) {
-            if (p.nextToken() != JsonToken.START_OBJECT) {
-                throw UpstreamErrors.unparseable(name, "not a JSON object");
-            }
-            while (p.nextToken() == JsonToken.FIELD_NAME) {
-                String f = p.currentName();
-                JsonToken v = p.nextToken();
-                if ("embeddings".equals(f) && v == JsonToken.START_ARRAY) {
-                    vectors = new ArrayList<>();
-                    while (p.nextToken() == JsonToken.START_OBJECT) {
-                        float[] values = null;
-                        while (p.nextToken() == JsonToken.FIELD_NAME) {
-                            String g = p.currentName();
-                            JsonToken gv = p.nextToken();
-                            if ("values".equals(g) && gv == JsonToken.START_ARRAY) {
-                                values = JsonVectors.vector(p);
-                            } else {
-                                p.skipChildren();
-                            }
-                        }
-                        if (values == null) {
-                            throw UpstreamErrors.unparseable(name, "an embedding without values");
-                        }
-                        vectors.add(values);
-                    }
-                } else {
-                    p.skipChildren();
-                }
-            }
-        } catch (IOException e) {
-            throw UpstreamErrors.unparseable(name, "invalid JSON");
-        }
-        if (vectors == null) {
+        Answer a = UpstreamJson.read(body, name, GeminiAdapter::field);
+        if (a.vectors == null) {
             throw UpstreamErrors.unparseable(name, "no embeddings array");
         }
-        if (vectors.size() != batch.size()) {
-            throw UpstreamErrors.unparseable(name, vectors.size() + " embeddings for " + batch.size() + " inputs");
+        UpstreamJson.checkCount(name, a.vectors.length, batch.size());
+        return new BatchResult(batch.offset(), a.vectors, batch.countTokens());
+    }
+
+    /** The answer's {@code embeddings}: a ContentEmbedding {@code {"values": [...]}} per input. */
+    private static boolean field(Answer a, String f, JsonToken v, JsonParser p) throws IOException {
+        if (!"embeddings".equals(f) || v != JsonToken.START_ARRAY) {
+            return false;
         }
-        return new BatchResult(batch.offset(), vectors.toArray(float[][]::new), batch.countTokens());
+        List<float[]> vectors = new ArrayList<>();
+        while (p.nextToken() == JsonToken.START_OBJECT) {
+            float[] values = UpstreamJson.field(p, "values", JsonToken.START_ARRAY, JsonVectors::vector);
+            if (values == null) {
+                throw UpstreamErrors.unparseable(a.provider, "an embedding without values");
+            }
+            vectors.add(values);
+        }
+        a.vectors = vectors.toArray(float[][]::new);
+        return true;
     }
 }

@@ -19,6 +19,8 @@ import dev.embeddings.gateway.provider.HttpJsonAdapter;
 import dev.embeddings.gateway.provider.ImageInputs;
 import dev.embeddings.gateway.provider.JsonVectors;
 import dev.embeddings.gateway.provider.UpstreamErrors;
+import dev.embeddings.gateway.provider.UpstreamJson;
+import dev.embeddings.gateway.provider.UpstreamJson.Answer;
 import dev.embeddings.gateway.security.Redactor;
 import dev.embeddings.gateway.provider.Urls;
 
@@ -265,67 +267,75 @@ public final class VertexAdapter extends HttpJsonAdapter {
     @Override
     protected BatchResult parse(byte[] body, Batch batch, EmbeddingCall call) {
         String name = call.deployment().provider().displayName();
-        List<float[]> vectors = null;
-        int tokens = -1;
-        try (JsonParser p = JsonVectors.FACTORY.createParser(body)) {
-            if (p.nextToken() != JsonToken.START_OBJECT) {
-                throw UpstreamErrors.unparseable(name, "not a JSON object");
-            }
-            while (p.nextToken() == JsonToken.FIELD_NAME) {
-                String f = p.currentName();
-                JsonToken v = p.nextToken();
-                if (!"predictions".equals(f) || v != JsonToken.START_ARRAY) {
-                    p.skipChildren();
-                    continue;
-                }
-                vectors = new ArrayList<>();
-                while (p.nextToken() == JsonToken.START_OBJECT) {
-                    float[] values = null;
-                    while (p.nextToken() == JsonToken.FIELD_NAME) {
-                        String g = p.currentName();
-                        JsonToken gv = p.nextToken();
-                        if (("textEmbedding".equals(g) || "imageEmbedding".equals(g)) && gv == JsonToken.START_ARRAY) {
-                            values = JsonVectors.vector(p);
-                        } else if ("embeddings".equals(g) && gv == JsonToken.START_OBJECT) {
-                            while (p.nextToken() == JsonToken.FIELD_NAME) {
-                                String h = p.currentName();
-                                JsonToken hv = p.nextToken();
-                                if ("values".equals(h) && hv == JsonToken.START_ARRAY) {
-                                    values = JsonVectors.vector(p);
-                                } else if ("statistics".equals(h) && hv == JsonToken.START_OBJECT) {
-                                    while (p.nextToken() == JsonToken.FIELD_NAME) {
-                                        String s = p.currentName();
-                                        JsonToken sv = p.nextToken();
-                                        if ("token_count".equals(s) && sv.isNumeric()) {
-                                            tokens = Math.max(tokens, 0) + p.getIntValue();
-                                        } else {
-                                            p.skipChildren();
-                                        }
-                                    }
-                                } else {
-                                    p.skipChildren();
-                                }
-                            }
-                        } else {
-                            p.skipChildren();
-                        }
-                    }
-                    if (values == null) {
-                        throw UpstreamErrors.unparseable(name, "a prediction without an embedding");
-                    }
-                    vectors.add(values);
-                }
-            }
-        } catch (IOException e) {
-            throw UpstreamErrors.unparseable(name, "invalid JSON");
-        }
-        if (vectors == null) {
+        Answer a = UpstreamJson.read(body, name, VertexAdapter::field);
+        if (a.vectors == null) {
             throw UpstreamErrors.unparseable(name, "no predictions array");
         }
-        if (vectors.size() != batch.size()) {
-            throw UpstreamErrors.unparseable(name, vectors.size() + " embeddings for " + batch.size() + " inputs");
-        }
-        return new BatchResult(batch.offset(), vectors.toArray(float[][]::new), tokens >= 0 ? tokens
+        UpstreamJson.checkCount(name, a.vectors.length, batch.size());
+        return new BatchResult(batch.offset(), a.vectors, a.tokens >= 0 ? a.tokens
                 : ImageInputs.any(batch.texts()) ? 0 : batch.countTokens());
+    }
+
+    /** The answer's {@code predictions}: one per input (see {@link #prediction}). */
+    private static boolean field(Answer a, String f, JsonToken v, JsonParser p) throws IOException {
+        if (!"predictions".equals(f) || v != JsonToken.START_ARRAY) {
+            return false;
+        }
+        List<float[]> vectors = new ArrayList<>();
+        while (p.nextToken() == JsonToken.START_OBJECT) {
+            Prediction one = new Prediction(a);
+            UpstreamJson.readFields(p, one, VertexAdapter::prediction);
+            if (one.values == null) {
+                throw UpstreamErrors.unparseable(a.provider, "a prediction without an embedding");
+            }
+            vectors.add(one.values);
+        }
+        a.vectors = vectors.toArray(float[][]::new);
+        return true;
+    }
+
+    /** One prediction being read: its vector; its token count goes to the answer's. */
+    private static final class Prediction {
+        final Answer answer;
+        float[] values;
+
+        Prediction(Answer answer) {
+            this.answer = answer;
+        }
+    }
+
+    /** A prediction's fields: {@code textEmbedding} / {@code imageEmbedding} (multimodal), or {@link #embeddings}. */
+    private static boolean prediction(Prediction one, String f, JsonToken v, JsonParser p) throws IOException {
+        if (("textEmbedding".equals(f) || "imageEmbedding".equals(f)) && v == JsonToken.START_ARRAY) {
+            one.values = JsonVectors.vector(p);
+            return true;
+        }
+        if ("embeddings".equals(f) && v == JsonToken.START_OBJECT) {
+            UpstreamJson.readFields(p, one, VertexAdapter::embeddings);
+            return true;
+        }
+        return false;
+    }
+
+    /** A text model's {@code embeddings}: {@code values}, and {@code statistics} (see {@link #statistics}). */
+    private static boolean embeddings(Prediction one, String f, JsonToken v, JsonParser p) throws IOException {
+        if ("values".equals(f) && v == JsonToken.START_ARRAY) {
+            one.values = JsonVectors.vector(p);
+            return true;
+        }
+        if ("statistics".equals(f) && v == JsonToken.START_OBJECT) {
+            UpstreamJson.readFields(p, one.answer, VertexAdapter::statistics);
+            return true;
+        }
+        return false;
+    }
+
+    /** {@code statistics.token_count}, summed over the predictions into the answer's tokens. */
+    private static boolean statistics(Answer a, String f, JsonToken v, JsonParser p) throws IOException {
+        if ("token_count".equals(f) && v.isNumeric()) {
+            a.tokens = Math.max(a.tokens, 0) + p.getIntValue();
+            return true;
+        }
+        return false;
     }
 }

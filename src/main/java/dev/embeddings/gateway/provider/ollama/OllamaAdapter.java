@@ -14,6 +14,8 @@ import dev.embeddings.gateway.provider.EmbeddingCall;
 import dev.embeddings.gateway.provider.HttpJsonAdapter;
 import dev.embeddings.gateway.provider.JsonVectors;
 import dev.embeddings.gateway.provider.UpstreamErrors;
+import dev.embeddings.gateway.provider.UpstreamJson;
+import dev.embeddings.gateway.provider.UpstreamJson.Answer;
 import dev.embeddings.gateway.provider.Urls;
 
 import java.io.ByteArrayOutputStream;
@@ -118,34 +120,27 @@ public final class OllamaAdapter extends HttpJsonAdapter {
     @Override
     protected BatchResult parse(byte[] body, Batch batch, EmbeddingCall call) {
         String name = call.deployment().provider().displayName();
-        float[][] vectors = null;
-        int tokens = -1;
-        try (JsonParser p = JsonVectors.FACTORY.createParser(body)) {
-            if (p.nextToken() != JsonToken.START_OBJECT) {
-                throw UpstreamErrors.unparseable(name, "not a JSON object");
-            }
-            while (p.nextToken() == JsonToken.FIELD_NAME) {
-                String f = p.currentName();
-                JsonToken v = p.nextToken();
-                if ("embeddings".equals(f) && v == JsonToken.START_ARRAY) {
-                    vectors = JsonVectors.matrix(p);
-                } else if ("prompt_eval_count".equals(f) && v == JsonToken.VALUE_NUMBER_INT) {
-                    tokens = p.getIntValue();
-                } else if ("error".equals(f)) {
-                    throw UpstreamErrors.unparseable(name, "an error body with a 2xx status");
-                } else {
-                    p.skipChildren();
-                }
-            }
-        } catch (IOException e) {
-            throw UpstreamErrors.unparseable(name, "invalid JSON");
-        }
-        if (vectors == null) {
+        Answer a = UpstreamJson.read(body, name, OllamaAdapter::field);
+        if (a.vectors == null) {
             throw UpstreamErrors.unparseable(name, "no embeddings array");
         }
-        if (vectors.length != batch.size()) {
-            throw UpstreamErrors.unparseable(name, vectors.length + " embeddings for " + batch.size() + " inputs");
+        UpstreamJson.checkCount(name, a.vectors.length, batch.size());
+        return new BatchResult(batch.offset(), a.vectors, a.tokens >= 0 ? a.tokens : batch.countTokens());
+    }
+
+    /** The answer's {@code embeddings} and {@code prompt_eval_count}; an {@code error} field is a 502. */
+    private static boolean field(Answer a, String f, JsonToken v, JsonParser p) throws IOException {
+        if ("embeddings".equals(f) && v == JsonToken.START_ARRAY) {
+            a.vectors = JsonVectors.matrix(p);
+            return true;
         }
-        return new BatchResult(batch.offset(), vectors, tokens >= 0 ? tokens : batch.countTokens());
+        if ("prompt_eval_count".equals(f) && v == JsonToken.VALUE_NUMBER_INT) {
+            a.tokens = p.getIntValue();
+            return true;
+        }
+        if ("error".equals(f)) {
+            throw UpstreamErrors.unparseable(a.provider, "an error body with a 2xx status");
+        }
+        return false;
     }
 }

@@ -18,6 +18,8 @@ import dev.embeddings.gateway.provider.InputLimits;
 import dev.embeddings.gateway.provider.InputTypes;
 import dev.embeddings.gateway.provider.JsonVectors;
 import dev.embeddings.gateway.provider.OpenAiFormat;
+import dev.embeddings.gateway.provider.UpstreamJson;
+import dev.embeddings.gateway.provider.UpstreamJson.Answer;
 import dev.embeddings.gateway.provider.Urls;
 import dev.embeddings.gateway.provider.azure.AzureAdapter;
 
@@ -399,39 +401,23 @@ public final class OpenAiCompatibleAdapter extends HttpJsonAdapter {
         String name = call.deployment().provider().displayName();
         BatchResult r = OpenAiFormat.response(body, batch, name);
         if (dialect == Dialect.VOYAGE) {
-            Integer total = usageTotalTokens(body);
-            if (total != null) {
-                return new BatchResult(r.offset(), r.vectors(), total);
+            Answer usage = UpstreamJson.read(body, name, OpenAiCompatibleAdapter::voyageUsage);
+            if (usage.tokens >= 0) {
+                return new BatchResult(r.offset(), r.vectors(), usage.tokens);
             }
         }
         return r;
     }
 
-    /** Voyage reports {@code usage.total_tokens} only. */
-    static Integer usageTotalTokens(byte[] body) {
-        try (JsonParser p = JsonVectors.FACTORY.createParser(body)) {
-            if (p.nextToken() != JsonToken.START_OBJECT) {
-                return null;
-            }
-            while (p.nextToken() == JsonToken.FIELD_NAME) {
-                String f = p.currentName();
-                JsonToken v = p.nextToken();
-                if ("usage".equals(f) && v == JsonToken.START_OBJECT) {
-                    while (p.nextToken() == JsonToken.FIELD_NAME) {
-                        String g = p.currentName();
-                        JsonToken gv = p.nextToken();
-                        if ("total_tokens".equals(g) && gv == JsonToken.VALUE_NUMBER_INT) {
-                            return p.getIntValue();
-                        }
-                        p.skipChildren();
-                    }
-                    return null;
-                }
-                p.skipChildren();
-            }
-        } catch (IOException e) {
-            return null;
+    /** Voyage reports {@code usage.total_tokens} only (the body was read as OpenAI's format already). */
+    private static boolean voyageUsage(Answer a, String f, JsonToken v, JsonParser p) throws IOException {
+        if (!"usage".equals(f) || v != JsonToken.START_OBJECT) {
+            return false;
         }
-        return null;
+        Integer total = UpstreamJson.field(p, "total_tokens", JsonToken.VALUE_NUMBER_INT, JsonParser::getIntValue);
+        if (total != null) {
+            a.tokens = total;
+        }
+        return true;
     }
 }

@@ -10,6 +10,8 @@ import dev.embeddings.gateway.provider.BatchResult;
 import dev.embeddings.gateway.provider.JsonVectors;
 import dev.embeddings.gateway.provider.OpenAiFormat;
 import dev.embeddings.gateway.provider.UpstreamErrors;
+import dev.embeddings.gateway.provider.UpstreamJson;
+import dev.embeddings.gateway.provider.UpstreamJson.Answer;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -93,38 +95,34 @@ public enum SageMakerFormat {
         if (this == OPENAI) {
             return OpenAiFormat.response(body, batch, provider);
         }
-        float[][] vectors = null;
-        try (JsonParser p = JsonVectors.FACTORY.createParser(body)) {
-            JsonToken first = p.nextToken();
-            if (this == INPUTS) {
-                if (first != JsonToken.START_ARRAY) {
-                    throw UpstreamErrors.unparseable(provider, "expected a JSON array of embeddings");
-                }
-                vectors = matrix(p, provider);
-            } else {
-                if (first != JsonToken.START_OBJECT) {
-                    throw UpstreamErrors.unparseable(provider, "not a JSON object");
-                }
-                while (p.nextToken() == JsonToken.FIELD_NAME) {
-                    String f = p.currentName();
-                    JsonToken v = p.nextToken();
-                    if ("embedding".equals(f) && v == JsonToken.START_ARRAY) {
-                        vectors = matrix(p, provider);
-                    } else {
-                        p.skipChildren();
-                    }
-                }
-            }
-        } catch (IOException e) {
-            throw UpstreamErrors.unparseable(provider, "invalid JSON");
-        }
+        float[][] vectors = this == INPUTS ? inputs(body, provider)
+                : UpstreamJson.read(body, provider, SageMakerFormat::textInputs).vectors;
         if (vectors == null) {
             throw UpstreamErrors.unparseable(provider, "no embedding array");
         }
-        if (vectors.length != batch.size()) {
-            throw UpstreamErrors.unparseable(provider, vectors.length + " embeddings for " + batch.size() + " inputs");
-        }
+        UpstreamJson.checkCount(provider, vectors.length, batch.size());
         return new BatchResult(batch.offset(), vectors, batch.countTokens());
+    }
+
+    /** An {@code inputs} answer: the body is the array of vectors. */
+    private static float[][] inputs(byte[] body, String provider) {
+        try (JsonParser p = JsonVectors.FACTORY.createParser(body)) {
+            if (p.nextToken() != JsonToken.START_ARRAY) {
+                throw UpstreamErrors.unparseable(provider, "expected a JSON array of embeddings");
+            }
+            return matrix(p, provider);
+        } catch (IOException e) {
+            throw UpstreamErrors.unparseable(provider, "invalid JSON");
+        }
+    }
+
+    /** A {@code text_inputs} answer's fields: {@code embedding}, the array of vectors. */
+    private static boolean textInputs(Answer a, String f, JsonToken v, JsonParser p) throws IOException {
+        if ("embedding".equals(f) && v == JsonToken.START_ARRAY) {
+            a.vectors = matrix(p, a.provider);
+            return true;
+        }
+        return false;
     }
 
     /** [[…]…] → float[n][d]; token-level [n][t][d] answers (a model without pooling) are refused. */
