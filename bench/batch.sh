@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Batch throughput, run by hand: a LINES-line embeddings batch (one input per line) through the gateway's Batch API
-# (in-process workers, the file store), against a mock upstream answering in DELAY_MS with DIMS-dimension vectors
+# (in-process workers, the embedded H2 database), against a mock upstream answering in DELAY_MS with DIMS-dimension vectors
 # (bench/BatchMock.java). Submits it with bin/gateway batch submit --wait, then prints lines/s, upstream calls and
 # inputs, and the gateway's CPU. Loopback only.
 # usage: bench/batch.sh [lines=10000] [delay_ms=20] [dims=1536] [extra gateway flags...]
