@@ -32,7 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The OpenAI-format providers against WireMock: OpenAI itself (bare names and openai/), OpenAI-compatible servers
- * (hosted_vllm/, infinity/), Mistral, Jina, NVIDIA NIM and Voyage, each with its exact upstream request, its extras
+ * (hosted_vllm/, infinity/, lm_studio/), Mistral, Jina, NVIDIA NIM and Voyage, each with its exact upstream request, its extras
  * and their per-deployment defaults, usage, batching, and the shared error mapping.
  */
 class OpenAiCompatibleProviderTest {
@@ -42,6 +42,7 @@ class OpenAiCompatibleProviderTest {
     static final String JINA_KEY = "jina_key_6b0c2f";
     static final String NIM_KEY = "nvapi-test-1a2b3c";
     static final String VOYAGE_KEY = "pa-voyage-test-9e8d";
+    static final String LM_STUDIO_KEY = "lm-studio-key-5c7d";
     static WireMockServer upstream;
     static GatewayHarness gw;
 
@@ -86,10 +87,15 @@ class OpenAiCompatibleProviderTest {
                   - model_name: voyage-mm
                     litellm_params:
                       model: voyage/voyage-multimodal-3
-                """.formatted(base), Map.of("OPENAI_API_KEY", OPENAI_KEY, "OPENAI_API_BASE", base + "/openai/v1",
-                "MISTRAL_API_KEY", MISTRAL_KEY, "MISTRAL_API_BASE", base + "/mistral/v1",
-                "JINA_AI_API_KEY", JINA_KEY, "JINA_AI_API_BASE", base + "/jina/v1",
-                "NVIDIA_NIM_API_KEY", NIM_KEY, "VOYAGE_API_KEY", VOYAGE_KEY, "VOYAGE_API_BASE", base + "/voyage/v1"));
+                  - model_name: lmstudio
+                    litellm_params:
+                      model: lm_studio/text-embedding-nomic-embed-text-v1.5
+                """.formatted(base), Map.ofEntries(Map.entry("OPENAI_API_KEY", OPENAI_KEY),
+                Map.entry("OPENAI_API_BASE", base + "/openai/v1"), Map.entry("MISTRAL_API_KEY", MISTRAL_KEY),
+                Map.entry("MISTRAL_API_BASE", base + "/mistral/v1"), Map.entry("JINA_AI_API_KEY", JINA_KEY),
+                Map.entry("JINA_AI_API_BASE", base + "/jina/v1"), Map.entry("NVIDIA_NIM_API_KEY", NIM_KEY),
+                Map.entry("VOYAGE_API_KEY", VOYAGE_KEY), Map.entry("VOYAGE_API_BASE", base + "/voyage/v1"),
+                Map.entry("LM_STUDIO_API_BASE", base + "/lmstudio/v1"), Map.entry("LM_STUDIO_API_KEY", LM_STUDIO_KEY)));
     }
 
     @AfterAll
@@ -159,6 +165,20 @@ class OpenAiCompatibleProviderTest {
         // vLLM takes token ids as they are
         assertJson("{\"input\":[[15339,1917],[9906]],\"model\":\"BAAI/bge-m3\",\"encoding_format\":\"base64\"}",
                 req.getBodyAsString());
+    }
+
+    @Test
+    void lmStudioTakesItsBaseAndKeyFromTheEnvironment() throws Exception {
+        answer("/lmstudio/v1/embeddings", "openai/embeddings-2.json");
+        HttpResponse<String> r = gw.post("/v1/embeddings", "{\"model\":\"lmstudio\",\"input\":[\"first\",\"second\"]}");
+        assertEquals(200, r.statusCode(), r.body());
+        LoggedRequest req = ProviderChecks.only(upstream);
+        assertEquals("/lmstudio/v1/embeddings", req.getUrl());
+        assertEquals("Bearer " + LM_STUDIO_KEY, req.getHeader("Authorization"));
+        assertJson("{\"input\":[\"first\",\"second\"],\"model\":\"text-embedding-nomic-embed-text-v1.5\","
+                + "\"encoding_format\":\"base64\"}", req.getBodyAsString());
+        assertArrayEquals(new float[]{0.0123f, -0.0456f, 0.0789f}, vectors(json(r))[1], 0f);
+        assertEquals("lmstudio", json(r).get("model").asText());
     }
 
     @Test
