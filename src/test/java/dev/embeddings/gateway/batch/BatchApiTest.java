@@ -297,6 +297,23 @@ class BatchApiTest {
         assertEquals(409, late.statusCode(), late.body());
     }
 
+    /**
+     * A query parameter is never copied into the answer's headers: one whose name is not a valid header name (a
+     * space) made the answer fail with a 500 (found by a break-it run), and the client's Authorization came back.
+     */
+    @Test
+    void queryParametersAndRequestHeadersDoNotComeBack() throws Exception {
+        for (String path : List.of("/v1/files?a%20b=1&purpose=batch", "/v1/batches?a%20b=1&limit=2",
+                "/v1/files?order=asc;DROP%20TABLE%20x")) {
+            HttpResponse<String> r = client.get(path);
+            assertEquals(200, r.statusCode(), path + ": " + r.body());
+            assertTrue(r.body().startsWith("{"), r.body());
+            assertTrue(r.headers().firstValue("authorization").isEmpty(), "the key came back: " + r.headers().map());
+            assertTrue(r.headers().firstValue("a b").isEmpty());
+            assertTrue(r.headers().firstValue("x-request-id").isPresent(), "its own headers stay");
+        }
+    }
+
     @Test
     void aBatchPastItsCompletionWindowExpiresKeepingTheLinesDone() throws Exception {
         upstream.stubFor(post(urlPathEqualTo(path("slow"))).atPriority(1)
