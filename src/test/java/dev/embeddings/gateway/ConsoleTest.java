@@ -75,10 +75,17 @@ class ConsoleTest {
                 List.of("-Xmx512m"), "--routes", routes.toString(), "--reload", "--log-format", "json")) {
             HttpResponse<String> metrics = gw.get("/metrics");
             assertEquals(200, metrics.statusCode(), "metrics_public: no key needed");
-            assertTrue(metrics.body().contains("embeddings_gateway_requests_total"), metrics.body());
             HttpResponse<String> ok = gw.post("/v1/embeddings", "{\"model\":\"mini\",\"input\":\"hello\"}",
                     "Authorization", "Bearer " + MASTER, "x-request-id", "console-1");
             assertEquals(200, ok.statusCode(), ok.body());
+            // a request is counted as its response ends, which may be just after the client has it
+            String scrape = metrics.body();
+            long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+            while (!scrape.contains("embeddings_gateway_requests_total{") && System.nanoTime() < until) {
+                Thread.sleep(50);
+                scrape = gw.get("/metrics").body();
+            }
+            assertTrue(scrape.contains("embeddings_gateway_requests_total{"), scrape);
 
             // a broken save, then an edit of another (valid) file: both reloads fail on the broken one
             Path broken = routes.resolve("zz-broken.yaml");
