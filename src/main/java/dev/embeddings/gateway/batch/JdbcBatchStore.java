@@ -149,15 +149,7 @@ public final class JdbcBatchStore implements BatchStore {
         int count = chunks;
         StoredFile f = new StoredFile(id, total, now, filename, purpose, o);
         tx(c -> {
-            String old = null;
-            try (PreparedStatement s = c.prepareStatement("SELECT content_id FROM batch_files WHERE id = ? FOR UPDATE")) {
-                s.setString(1, id);
-                try (ResultSet r = s.executeQuery()) {
-                    if (r.next()) {
-                        old = r.getString(1);
-                    }
-                }
-            }
+            String old = lockContentId(c, id);
             if (old == null) {
                 try (PreparedStatement s = c.prepareStatement("INSERT INTO batch_files (content_id, bytes, chunks, "
                         + "created_at_ms, filename, purpose, owner_kind, owner_key_hash, id) "
@@ -174,10 +166,7 @@ public final class JdbcBatchStore implements BatchStore {
                 }
                 deleteContent(c, old);
             }
-            try (PreparedStatement s = c.prepareStatement("DELETE FROM batch_file_uploads WHERE content_id = ?")) {
-                s.setString(1, contentId);
-                s.executeUpdate();
-            }
+            uploadEnded(c, contentId);
             return null;
         });
         Files.deleteIfExists(staged);
@@ -195,6 +184,24 @@ public final class JdbcBatchStore implements BatchStore {
         s.setString(7, f.owner().kind() == null ? Owner.OPEN.kind() : f.owner().kind());
         s.setString(8, f.owner().keyHash());
         s.setString(9, f.id());
+    }
+
+    /** The content id of file {@code id}, its row locked until {@code c}'s transaction ends; null when none. */
+    private static String lockContentId(Connection c, String id) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("SELECT content_id FROM batch_files WHERE id = ? FOR UPDATE")) {
+            s.setString(1, id);
+            try (ResultSet r = s.executeQuery()) {
+                return r.next() ? r.getString(1) : null;
+            }
+        }
+    }
+
+    /** Content {@code contentId} is no longer being written (it is a file's now, or its chunks are gone). */
+    private static void uploadEnded(Connection c, String contentId) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("DELETE FROM batch_file_uploads WHERE content_id = ?")) {
+            s.setString(1, contentId);
+            s.executeUpdate();
+        }
     }
 
     private static void deleteContent(Connection c, String contentId) throws SQLException {
@@ -217,11 +224,7 @@ public final class JdbcBatchStore implements BatchStore {
             for (String contentId : dead) {
                 tx(c -> {
                     deleteContent(c, contentId);
-                    try (PreparedStatement s = c.prepareStatement(
-                            "DELETE FROM batch_file_uploads WHERE content_id = ?")) {
-                        s.setString(1, contentId);
-                        s.executeUpdate();
-                    }
+                    uploadEnded(c, contentId);
                     return null;
                 });
             }
@@ -355,15 +358,7 @@ public final class JdbcBatchStore implements BatchStore {
             return false;
         }
         return tx(c -> {
-            String contentId = null;
-            try (PreparedStatement s = c.prepareStatement("SELECT content_id FROM batch_files WHERE id = ? FOR UPDATE")) {
-                s.setString(1, id);
-                try (ResultSet r = s.executeQuery()) {
-                    if (r.next()) {
-                        contentId = r.getString(1);
-                    }
-                }
-            }
+            String contentId = lockContentId(c, id);
             if (contentId == null) {
                 return false;
             }
