@@ -25,7 +25,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li><b>Authentication on the headers</b> ({@link KeyAuthenticator}), for every path except the public ones
  *       (liveness and readiness): a request without a valid key gets 401 without its body being buffered. A small
  *       declared body (at most {@value #DISCARD_LIMIT} bytes) is read and discarded so that the client reads its 401
- *       on a clean connection; a larger or chunked one gets its 401 at once and the connection is closed.</li>
+ *       on a clean connection; a larger or chunked one gets its 401 at once, then the rest of its body (up to the
+ *       path's body limit) is read and dropped, never buffered, for at most {@value #LINGER_MS} ms, and the
+ *       connection is closed: a client still sending is not reset before it reads its answer.</li>
  *   <li><b>Body size</b>: a declared {@code Content-Length} over the request limit gets 413 at once (connection
  *       closed).</li>
  *   <li><b>Body memory budget</b>: the bytes of all request bodies being received or served at once are bounded by
@@ -46,6 +48,13 @@ public final class RequestAdmission {
 
     /** Unauthenticated bodies up to this size are read and dropped before the 401, larger ones are not read. */
     public static final long DISCARD_LIMIT = 64 * 1024;
+    /**
+     * After an early answer on HTTP/1.x (401, 413, 503 sent on the headers), how long the rest of the client's body
+     * is read and dropped before the connection is closed, in milliseconds. Closing with the body unread makes the
+     * kernel reset the connection, and a client still sending (the JDK's HttpClient among them) then loses the
+     * answer it was sent. The drain holds no memory and is bounded by this time and by the path's body limit.
+     */
+    public static final long LINGER_MS = 2000;
     /** Budget bytes an upload streamed to disk reserves (what Vert.x may hold of it at once). */
     public static final long STREAMED_RESERVE = 1024 * 1024;
 
@@ -145,7 +154,8 @@ public final class RequestAdmission {
         } else if (declared > 0 && declared <= DISCARD_LIMIT && !"100-continue".equalsIgnoreCase(
                 request.getHeader("Expect"))) {
             // read and drop a small body so that the client gets its answer on a clean connection
-            long timer = rc.vertx().setTimer(readTimeoutMs, id -> reject(rc, e, true));
+            // a sender this slow has had its time: closed at once, not drained
+            long timer = rc.vertx().setTimer(readTimeoutMs, id -> reject(rc, e, true, 0));
             request.handler(b -> { }).endHandler(v -> {
                 rc.vertx().cancelTimer(timer);
                 reject(rc, e, false);
@@ -162,7 +172,7 @@ public final class RequestAdmission {
         long declared = declaredLength(request);
         Streamed upload = request.method() == io.vertx.core.http.HttpMethod.POST ? streamed.get(rc.normalizedPath())
                 : null;
-        long limit = upload != null ? upload.maxBytes : maxBodyBytes;
+        long limit = bodyLimit(rc);
         if (declared > limit) {
             reject(rc, GatewayException.tooLarge(limit), true);
             return;
@@ -185,7 +195,8 @@ public final class RequestAdmission {
             long timer = rc.vertx().setTimer(upload != null ? upload.readTimeoutMs : readTimeoutMs, id -> {
                 if (!request.isEnded() && !rc.response().ended() && !rc.response().closed()) {
                     dev.embeddings.gateway.observe.RequestRecord.failed(rc, READ_TIMEOUT);
-                    send(rc.response().setStatusCode(408), readTimeoutBody, request, true);
+                    // the body already has its route's handler: closed at once, not drained
+                    send(rc.response().setStatusCode(408), readTimeoutBody, request, true, 0);
                 }
             });
             rc.addEndHandler(done -> rc.vertx().cancelTimer(timer));
@@ -218,14 +229,26 @@ public final class RequestAdmission {
         return request.headers().contains("Transfer-Encoding") ? -1 : 0;
     }
 
-    private static void reject(RoutingContext rc, GatewayException e, boolean close) {
+    private void reject(RoutingContext rc, GatewayException e, boolean close) {
+        reject(rc, e, close, bodyLimit(rc));
+    }
+
+    /** The body limit of this request's path: an upload's own, else the request body limit (bytes). */
+    private long bodyLimit(RoutingContext rc) {
+        Streamed upload = rc.request().method() == io.vertx.core.http.HttpMethod.POST
+                ? streamed.get(rc.normalizedPath()) : null;
+        return upload != null ? upload.maxBytes : maxBodyBytes;
+    }
+
+    /** Answers {@code e}; with {@code close}, closes the connection after draining up to {@code lingerBytes}. */
+    private static void reject(RoutingContext rc, GatewayException e, boolean close, long lingerBytes) {
         dev.embeddings.gateway.observe.RequestRecord.failed(rc, e);
         HttpServerResponse response = rc.response();
         if (response.ended() || response.closed()) {
             return;
         }
         if (close && rc.request().version() != io.vertx.core.http.HttpVersion.HTTP_2) {
-            // stop reading the socket now: the rest of the body is never read, not even to be dropped
+            // stop reading the socket until the answer is written; then the rest is drained, at most LINGER_MS
             rc.request().pause();
         }
         response.setStatusCode(e.status());
@@ -235,15 +258,18 @@ public final class RequestAdmission {
         if (e.status() == 401) {
             response.putHeader("WWW-Authenticate", "Bearer");
         }
-        send(response, ErrorResponder.body(e), rc.request(), close);
+        send(response, ErrorResponder.body(e), rc.request(), close, lingerBytes);
     }
 
     /**
      * Ends the response with {@code body}; with {@code close}, stops the client's upload: HTTP/1.x by closing the
      * connection ({@code Connection: close}); on HTTP/2, where closing would end every other stream of the
-     * connection, the rest of this stream's body is read and dropped (no buffering).
+     * connection, the rest of this stream's body is read and dropped (no buffering). On HTTP/1.x, up to
+     * {@code lingerBytes} more of the body are read and dropped for at most {@link #LINGER_MS} before the close, so
+     * that the client can finish sending and read its answer (0: close at once).
      */
-    private static void send(HttpServerResponse response, byte[] body, HttpServerRequest request, boolean close) {
+    private static void send(HttpServerResponse response, byte[] body, HttpServerRequest request, boolean close,
+                             long lingerBytes) {
         boolean http2 = request != null && request.version() == io.vertx.core.http.HttpVersion.HTTP_2;
         response.putHeader("Content-Type", "application/json");
         if (close && !http2) {
@@ -254,9 +280,36 @@ public final class RequestAdmission {
             request.resume();
         }
         response.end(Buffer.buffer(body)).onComplete(done -> {
-            if (close && !http2) {
-                response.close();
+            if (!close || http2) {
+                return;
+            }
+            if (done.failed() || lingerBytes <= 0 || request.isEnded()) {
+                request.connection().close();
+            } else {
+                lingerThenClose(request, lingerBytes);
             }
         });
+    }
+
+    /** Reads and drops the rest of {@code request}'s body, then closes its connection (see {@link #LINGER_MS}). */
+    private static void lingerThenClose(HttpServerRequest request, long lingerBytes) {
+        io.vertx.core.http.HttpConnection connection = request.connection();
+        Vertx vertx = Vertx.currentContext().owner();
+        long[] left = {lingerBytes};
+        long timer = vertx.setTimer(LINGER_MS, id -> connection.close());
+        Runnable close = () -> {
+            vertx.cancelTimer(timer);
+            connection.close();
+        };
+        request.exceptionHandler(e -> close.run());
+        request.endHandler(v -> close.run());
+        request.handler(b -> {
+            left[0] -= b.length();
+            if (left[0] < 0) {
+                request.pause();
+                close.run();
+            }
+        });
+        request.resume();
     }
 }
