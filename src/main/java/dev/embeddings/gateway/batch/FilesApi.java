@@ -56,6 +56,13 @@ public final class FilesApi {
     }
 
     /**
+     * How long the file part may end after the whole request body has arrived, in milliseconds: only Vert.x's
+     * buffers of it are left to write then. A part still open after that never had its closing boundary (a
+     * truncated multipart body): 400 at once rather than the upload timeout.
+     */
+    static final long PART_END_AFTER_BODY_MS = 5_000;
+
+    /**
      * Camel entry of the {@code POST /v1/files} HTTP route: reads the multipart body (field {@code purpose}, one
      * file part {@code file}) straight to a staging file, and returns the {@link Upload}. GatewayException 415 for
      * another content type, 400 for a missing part, 413 past {@code gateway.batch.maxFileBytes}, 408 when it does not
@@ -79,6 +86,7 @@ public final class FilesApi {
         AtomicBoolean tooLarge = new AtomicBoolean();
         AtomicBoolean extraPart = new AtomicBoolean();
         AtomicReference<String> filename = new AtomicReference<>();
+        AtomicReference<AsyncFile> openFile = new AtomicReference<>();
         Vertx vertx = exchange.getContext().getRegistry()
                 .findByType(org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter.class).stream()
                 .findFirst().map(r -> r.vertx()).orElseThrow();
@@ -101,6 +109,7 @@ public final class FilesApi {
                             upload.resume();
                             return;
                         }
+                        openFile.set(opened.result());
                         stream(upload, opened.result(), s.maxFileBytes(), bytes, tooLarge, fileDone);
                     });
         });
@@ -109,17 +118,28 @@ public final class FilesApi {
         request.resume();
         try {
             requestDone.get(s.uploadTimeoutMs(), TimeUnit.MILLISECONDS);
-            if (filename.get() != null) {
-                fileDone.get(s.uploadTimeoutMs(), TimeUnit.MILLISECONDS);
-            }
         } catch (TimeoutException e) {
-            Files.deleteIfExists(staged);
+            discard(openFile.get(), staged);
             throw new GatewayException(408, "invalid_request_error", null, "request_timeout",
                     "The upload did not arrive within " + s.uploadTimeoutMs() + " ms.");
         } catch (ExecutionException e) {
-            Files.deleteIfExists(staged);
+            discard(openFile.get(), staged);
             LOG.debug("upload failed: {}", e.getCause() == null ? e : e.getCause().toString());
             throw GatewayException.invalid("file", "The upload could not be read.");
+        }
+        if (filename.get() != null) {
+            try {
+                // the whole body is in: what is left is Vert.x's buffers of the part to write to disk
+                fileDone.get(PART_END_AFTER_BODY_MS, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                discard(openFile.get(), staged);
+                throw GatewayException.invalid("file", "The upload ended before the closing boundary of its "
+                        + "'file' part.");
+            } catch (ExecutionException e) {
+                discard(openFile.get(), staged);
+                LOG.debug("upload failed: {}", e.getCause() == null ? e : e.getCause().toString());
+                throw GatewayException.invalid("file", "The upload could not be read.");
+            }
         }
         if (tooLarge.get()) {
             Files.deleteIfExists(staged);
@@ -137,6 +157,14 @@ public final class FilesApi {
         }
         String purpose = request.getFormAttribute("purpose");
         return new Upload(staged, filename.get(), purpose, bytes.get());
+    }
+
+    /** Closes the staging file if it was opened (an upload given up), and deletes it. */
+    private static void discard(AsyncFile file, Path staged) throws IOException {
+        if (file != null) {
+            file.close();
+        }
+        Files.deleteIfExists(staged);
     }
 
     /** Pipes one file part to {@code file}, counting bytes; past {@code max} the rest is read and dropped. */

@@ -425,6 +425,32 @@ class BatchApiTest {
     }
 
     @Test
+    void aMultipartBodyCutBeforeItsClosingBoundaryIs400AtOnce() throws Exception {
+        // it used to wait for the upload timeout (600 s by default) and answer 408
+        String boundary = "cut0boundary";
+        byte[] body = ("--" + boundary + "\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n"
+                + "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"cut.jsonl\"\r\n"
+                + "Content-Type: application/jsonl\r\n\r\n"
+                + "{\"custom_id\":\"a\",\"method\":\"POST\",\"url\":\"/v1/embeddings\",\"body\":{}}\n")
+                .getBytes(StandardCharsets.UTF_8);
+        long t0 = System.nanoTime();
+        HttpResponse<String> r = BatchClient.HTTP.send(HttpRequest.newBuilder(URI.create(gw.url("/v1/files")))
+                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .header("Authorization", "Bearer " + KEY)
+                .timeout(Duration.ofSeconds(60))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertEquals(400, r.statusCode(), r.body());
+        JsonNode error = BatchClient.json(r).get("error");
+        assertEquals("file", error.get("param").asText());
+        assertTrue(error.get("message").asText().contains("closing boundary"), r.body());
+        assertTrue(ms < 30_000, "answered after " + ms + " ms");
+        try (Stream<Path> tmp = Files.list(data.resolve("tmp"))) {
+            assertEquals(0, tmp.count(), "nothing staged is left behind");
+        }
+    }
+
+    @Test
     void anUploadWithoutAValidKeyIsRefusedBeforeAnyByteIsStored() throws Exception {
         byte[] big = new byte[4 * 1024 * 1024];
         java.util.Arrays.fill(big, (byte) 'x');
