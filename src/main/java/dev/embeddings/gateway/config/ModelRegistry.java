@@ -44,13 +44,20 @@ public final class ModelRegistry {
 
     /** The OpenAI model list {@code {"object":"list","data":[{id, object:"model", created, owned_by}]}}, UTF-8. */
     public byte[] modelsJson() {
+        return modelsJson(name -> true);
+    }
+
+    /** {@link #modelsJson()} with only the model groups {@code visible} accepts, in config order. */
+    public byte[] modelsJson(java.util.function.Predicate<String> visible) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(256);
         try (JsonGenerator g = JsonVectors.FACTORY.createGenerator(out, JsonEncoding.UTF8)) {
             g.writeStartObject();
             g.writeStringField("object", "list");
             g.writeArrayFieldStart("data");
             for (Map.Entry<String, List<Deployment>> e : groups.entrySet()) {
-                writeModel(g, e.getKey(), e.getValue());
+                if (visible.test(e.getKey())) {
+                    writeModel(g, e.getKey(), e.getValue());
+                }
             }
             g.writeEndArray();
             g.writeEndObject();
@@ -65,8 +72,13 @@ public final class ModelRegistry {
      * {@code GET /v1/models/{model}}. Throws GatewayException 404 {@code model_not_found} for a name not configured.
      */
     public byte[] modelJson(String modelName) {
+        return modelJson(modelName, name -> true);
+    }
+
+    /** {@link #modelJson(String)}, 404 as well when {@code visible} does not accept the model. */
+    public byte[] modelJson(String modelName, java.util.function.Predicate<String> visible) {
         List<Deployment> group = modelName == null ? null : groups.get(modelName);
-        if (group == null) {
+        if (group == null || !visible.test(modelName)) {
             throw GatewayException.modelNotFound(String.valueOf(modelName));
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream(128);

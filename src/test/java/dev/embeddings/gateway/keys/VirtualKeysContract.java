@@ -299,6 +299,30 @@ abstract class VirtualKeysContract {
     }
 
     @Test
+    void aKeyListsOnlyTheModelsItMayUse() throws Exception {
+        String key = generate("{\"models\":[\"embed-small\",\"embed-slow\"]}").get("key").asText();
+        for (String path : List.of("/v1/models", "/models")) {
+            assertEquals(List.of("embed-small", "embed-slow"), modelIds(gw.get(path, "Authorization", "Bearer " + key)));
+            assertEquals(List.of("embed-small", "embed-large", "embed-slow"),
+                    modelIds(gw.get(path, "Authorization", "Bearer " + MASTER)));
+        }
+        assertEquals("embed-small", json(gw.get("/v1/models/embed-small", "Authorization", "Bearer " + key))
+                .get("id").asText());
+        // a model outside the key is answered as one that does not exist, as OpenAI does
+        assertError(gw.get("/v1/models/embed-large", "Authorization", "Bearer " + key), 404, "model_not_found");
+        assertEquals(200, gw.get("/v1/models/embed-large", "Authorization", "Bearer " + MASTER).statusCode());
+        String all = generate("{\"models\":[\"all-proxy-models\"]}").get("key").asText();
+        assertEquals(3, modelIds(gw.get("/v1/models", "Authorization", "Bearer " + all)).size());
+    }
+
+    private static List<String> modelIds(HttpResponse<String> r) throws Exception {
+        assertEquals(200, r.statusCode(), r.body());
+        List<String> ids = new java.util.ArrayList<>();
+        json(r).get("data").forEach(m -> ids.add(m.get("id").asText()));
+        return ids;
+    }
+
+    @Test
     void rpmLimitIs429WithRetryAfter() throws Exception {
         awaitFreshWindow();
         String key = generate("{\"rpm_limit\":2}").get("key").asText();
