@@ -2,6 +2,7 @@ package dev.embeddings.gateway.db;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.SQLExceptionOverride;
 import dev.embeddings.gateway.config.ConfigException;
 import org.flywaydb.core.Flyway;
 import org.slf4j.Logger;
@@ -68,6 +69,9 @@ public final class Database implements AutoCloseable {
             c.addDataSourceProperty("tcpKeepAlive", "true");
             c.addDataSourceProperty("ApplicationName", "embeddings-gateway");
         }
+        if (!settings.postgres()) {
+            c.setExceptionOverride(new ClosedH2Database());
+        }
         HikariDataSource pool;
         try {
             pool = new HikariDataSource(c);
@@ -86,6 +90,23 @@ public final class Database implements AutoCloseable {
         }
         LOG.info("database {} ready ({})", settings.describe(), settings.postgres() ? "PostgreSQL" : "H2");
         return new Database(settings, pool);
+    }
+
+    /**
+     * Evicts a pooled H2 connection once H2 has closed its database after a fatal error (error 90098, "The database
+     * has been closed": a failed file write, or a direct-memory OutOfMemoryError inside a read). Such a connection
+     * still reports itself valid and fails every statement, so the pool would keep it, and the gateway would answer
+     * 503 to every key until a restart. A new connection opens the database file again.
+     */
+    static final class ClosedH2Database implements SQLExceptionOverride {
+
+        /** H2's {@code ErrorCode.DATABASE_IS_CLOSED}. */
+        static final int DATABASE_IS_CLOSED = 90098;
+
+        @java.lang.Override
+        public Override adjudicate(SQLException e) {
+            return e.getErrorCode() == DATABASE_IS_CLOSED ? Override.MUST_EVICT : Override.CONTINUE_EVICT;
+        }
     }
 
     /** The innermost message of a failure, redacted, on one line. */
