@@ -42,12 +42,10 @@ public final class ModelRegistry {
         return groups.values().stream().flatMap(List::stream).toList();
     }
 
-    /** The OpenAI model list {@code {"object":"list","data":[{id, object:"model", created, owned_by}]}}, UTF-8. */
-    public byte[] modelsJson() {
-        return modelsJson(name -> true);
-    }
-
-    /** {@link #modelsJson()} with only the model groups {@code visible} accepts, in config order. */
+    /**
+     * The OpenAI model list {@code {"object":"list","data":[{id, object:"model", created, owned_by}]}}, UTF-8: the
+     * model groups {@code visible} accepts, in config order.
+     */
     public byte[] modelsJson(java.util.function.Predicate<String> visible) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(256);
         try (JsonGenerator g = JsonVectors.FACTORY.createGenerator(out, JsonEncoding.UTF8)) {
@@ -69,13 +67,9 @@ public final class ModelRegistry {
 
     /**
      * One model of {@link #modelsJson}, {@code {id, object:"model", created, owned_by}} (UTF-8), for
-     * {@code GET /v1/models/{model}}. Throws GatewayException 404 {@code model_not_found} for a name not configured.
+     * {@code GET /v1/models/{model}}. Throws GatewayException 404 {@code model_not_found} for a name not configured
+     * or not accepted by {@code visible}.
      */
-    public byte[] modelJson(String modelName) {
-        return modelJson(modelName, name -> true);
-    }
-
-    /** {@link #modelJson(String)}, 404 as well when {@code visible} does not accept the model. */
     public byte[] modelJson(String modelName, java.util.function.Predicate<String> visible) {
         List<Deployment> group = modelName == null ? null : groups.get(modelName);
         if (group == null || !visible.test(modelName)) {

@@ -192,7 +192,7 @@ public final class Keys {
     /**
      * {@code GET /v1/models} for the caller: a virtual key sees only the model groups its {@code models} allow (as
      * LiteLLM lists them), the master key and an open gateway see every group. The OpenAI list shape of
-     * {@link ModelRegistry#modelsJson()}, UTF-8.
+     * {@link ModelRegistry#modelsJson}, UTF-8.
      */
     public byte[] modelsJson(@org.apache.camel.ExchangeProperty(Principal.PROPERTY) Principal principal) {
         return registry.modelsJson(model -> mayUse(principal, model));

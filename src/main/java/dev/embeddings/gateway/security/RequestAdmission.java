@@ -46,7 +46,10 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class RequestAdmission {
 
-    /** Unauthenticated bodies up to this size are read and dropped before the 401, larger ones are not read. */
+    /**
+     * Unauthenticated bodies up to this size are read and dropped before the 401; larger ones get the 401 first,
+     * then are drained for at most {@link #LINGER_MS}.
+     */
     public static final long DISCARD_LIMIT = 64 * 1024;
     /**
      * After an early answer on HTTP/1.x (401, 413, 503 sent on the headers), how long the rest of the client's body
