@@ -246,7 +246,7 @@ public final class Gateway {
                 requestParser.setLimits(inputLimits(m.getCamelContext()));
                 // the Files and Batch APIs (routes/batches.yaml), their files and state in the gateway's database
                 batches = dev.embeddings.gateway.batch.BatchSetup.install(m.getCamelContext(), requestParser, registry,
-                        database);
+                        database, auth);
                 shutdown.setDrainMs(Long.parseLong(m.getCamelContext().getPropertiesComponent()
                         .resolveProperty("gateway.drainTimeoutMs").orElse(String.valueOf(GracefulShutdown.DEFAULT_DRAIN_MS))));
                 // an edited routeTemplate also re-creates the routes made from it (provider-pipeline.yaml)

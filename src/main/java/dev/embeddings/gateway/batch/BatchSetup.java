@@ -5,6 +5,7 @@ import dev.embeddings.gateway.config.ModelRegistry;
 import dev.embeddings.gateway.db.SharedDatabase;
 import dev.embeddings.gateway.normalize.ResponseNormalizer;
 import dev.embeddings.gateway.openai.RequestParser;
+import dev.embeddings.gateway.security.KeyAuthenticator;
 import org.apache.camel.CamelContext;
 import org.apache.camel.spi.PropertiesComponent;
 
@@ -33,9 +34,10 @@ public final class BatchSetup implements AutoCloseable {
      * Sets {@code gateway.instanceName} (default {@code <host name>-<port>}) when it is not configured, then binds
      * the beans into {@code ctx}'s registry. ConfigException when the data directory cannot be used. The database
      * is opened at once when it exists (batches to resume), else on the first call of the Files or Batch API.
+     * {@code auth} gives the workers each batch owner's key as it is now.
      */
     public static BatchSetup install(CamelContext ctx, RequestParser parser, ModelRegistry models,
-                                     SharedDatabase database) {
+                                     SharedDatabase database, KeyAuthenticator auth) {
         PropertiesComponent props = ctx.getPropertiesComponent();
         ensureInstanceName(props);
         BatchSettings s = BatchSettings.from(props);
@@ -55,7 +57,7 @@ public final class BatchSetup implements AutoCloseable {
         registry.bind("batchFiles", new FilesApi(service));
         registry.bind("batches", new BatchesApi(service));
         registry.bind("batchDispatcher", new BatchDispatcher(service));
-        registry.bind("batchWorker", new BatchWorker(service, new ResponseNormalizer()));
+        registry.bind("batchWorker", new BatchWorker(service, new ResponseNormalizer(), auth));
         registry.bind("batchFinaliser", finaliser);
         registry.bind("batchSupervisor", supervisor);
         registry.bind("batchKafka", kafka);

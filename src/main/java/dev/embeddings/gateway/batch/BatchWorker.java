@@ -9,6 +9,7 @@ import dev.embeddings.gateway.pipeline.KafkaPipeline;
 import dev.embeddings.gateway.provider.EmbeddingCall;
 import dev.embeddings.gateway.provider.EmbeddingResult;
 import dev.embeddings.gateway.provider.UpstreamErrors;
+import dev.embeddings.gateway.security.KeyAuthenticator;
 import dev.embeddings.gateway.security.Principal;
 import org.apache.camel.Exchange;
 import org.apache.camel.ExchangeProperty;
@@ -49,10 +50,12 @@ public final class BatchWorker {
 
     private final BatchService service;
     private final ResponseNormalizer normalizer;
+    private final KeyAuthenticator auth;
 
-    public BatchWorker(BatchService service, ResponseNormalizer normalizer) {
+    public BatchWorker(BatchService service, ResponseNormalizer normalizer, KeyAuthenticator auth) {
         this.service = service;
         this.normalizer = normalizer;
+        this.auth = auth;
     }
 
     /** Camel entry: body = WorkChunk. */
@@ -87,6 +90,10 @@ public final class BatchWorker {
     public void request(@ExchangeProperty(CHUNK) WorkChunk chunk, Exchange exchange) {
         exchange.removeProperty(EmbeddingCall.PROPERTY);
         exchange.setProperty(RequestId.PROPERTY, UUID.randomUUID().toString());
+        // the owner's key as the key store has it now: its models, budget and limits apply to every try, and a key
+        // deleted, blocked or expired since stops its batch's lines (401)
+        exchange.setProperty(Principal.PROPERTY, auth.current(exchange.getProperty(Principal.PROPERTY,
+                Principal.class)));
         exchange.getMessage().removeHeaders("*");
         exchange.getMessage().setBody(chunk.currentRequest());
     }
@@ -136,7 +143,12 @@ public final class BatchWorker {
         GatewayException e = classify(exchange, caught);
         String requestId = exchange.getProperty(RequestId.PROPERTY, String.class);
         BatchSettings s = service.settings();
-        if (e.status() == 429) {
+        if (e.status() == 429 && exchange.getProperty(EmbeddingCall.PROPERTY) == null) {
+            // the owner's key is at its rpm/tpm/parallel limit (refused before the core): only this chunk waits,
+            // other keys' batches on the model go on
+            release(exchange, chunk, BatchThrottle.Outcome.OTHER, null, 0);
+            chunk.setRetryDelayMs(1000L * Math.max(1, e.retryAfterSeconds() == null ? 1 : e.retryAfterSeconds()));
+        } else if (e.status() == 429) {
             release(exchange, chunk, BatchThrottle.Outcome.RATE_LIMITED, e.retryAfterSeconds(), 0);
             LOG.debug("batch {}: 429 from model {}, pausing its batch work", chunk.batchId(), chunk.model());
         } else if (GatewayException.ROUTES_RELOADING.equals(e.code())) {
@@ -154,7 +166,9 @@ public final class BatchWorker {
             }
         } else {
             release(exchange, chunk, BatchThrottle.Outcome.OTHER, null, 0);
-            if (chunk.current().size() > 1 && !"model".equals(e.param()) && !"dimensions".equals(e.param())) {
+            // split to isolate a bad line, unless the error is about the whole part (its model, its key)
+            if (chunk.current().size() > 1 && e.status() != 401 && !"model".equals(e.param())
+                    && !"dimensions".equals(e.param())) {
                 chunk.splitCurrent();
             } else {
                 chunk.partDone(errors(chunk.current(), e, requestId));

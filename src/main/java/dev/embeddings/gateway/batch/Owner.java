@@ -23,7 +23,10 @@ public record Owner(String kind, String keyHash) {
         return new Owner(p.kind().name().toLowerCase(java.util.Locale.ROOT), p.keyHash());
     }
 
-    /** The principal the batch's lines run as (its key's details are looked up again by whoever needs them). */
+    /**
+     * The principal the batch's lines run as, without the key's record: the workers replace it with the key as the
+     * key store has it when each line runs ({@code KeyAuthenticator.current}).
+     */
     public Principal principal() {
         return switch (kind == null ? "open" : kind) {
             case "master" -> Principal.MASTER;

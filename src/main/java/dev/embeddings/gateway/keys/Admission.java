@@ -81,7 +81,8 @@ final class Admission implements Synchronization {
         keys.record(r, key != null);
     }
 
-    private void finish() {
+    /** Frees the claim (once): the parallel slot; for a request not served, its reservation and its tokens. */
+    void finish() {
         if (!finished.compareAndSet(false, true) || state == null) {
             return;
         }

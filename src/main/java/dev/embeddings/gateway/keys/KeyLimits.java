@@ -32,6 +32,33 @@ public final class KeyLimits {
         if (!keys.active() || exchange.getProperty(Admission.PROPERTY) != null) {
             return;
         }
+        exchange.getExchangeExtension().addOnCompletion(claim(exchange));
+    }
+
+    /**
+     * {@link #admit} for one try of a batch part ({@code routes/batches.yaml}, before {@code direct:embed}; body:
+     * EmbeddingRequest, property {@code principal}: the batch owner's key as it is now). The claim lasts until
+     * {@link #endTry}, not until the exchange completes: one exchange runs every part and try of a chunk.
+     */
+    public void admitTry(Exchange exchange) {
+        endTry(exchange);
+        if (keys.active()) {
+            claim(exchange);
+        }
+    }
+
+    /**
+     * After a batch try however it ended (the {@code doFinally} of the try): frees its claim. A try that was served
+     * has recorded its spend first ({@link #recordSpend}); one that failed is charged nothing.
+     */
+    public void endTry(Exchange exchange) {
+        if (exchange.removeProperty(Admission.PROPERTY) instanceof Admission a) {
+            a.finish();
+        }
+    }
+
+    /** Applies the key's rules to the exchange's request and keeps the claim in {@value Admission#PROPERTY}. */
+    private Admission claim(Exchange exchange) {
         EmbeddingRequest request = exchange.getMessage().getBody(EmbeddingRequest.class);
         Admission a;
         try {
@@ -46,7 +73,7 @@ public final class KeyLimits {
             throw e;
         }
         exchange.setProperty(Admission.PROPERTY, a);
-        exchange.getExchangeExtension().addOnCompletion(a);
+        return a;
     }
 
     /** The limit a refusal names, for the metrics: rpm, tpm, max_parallel_requests, budget; null for a 401. */

@@ -85,7 +85,11 @@ public final class KeyVerifier implements VirtualKeyVerifier {
         if (presentedKey.length() > KeyText.MAX_LENGTH) {
             return CompletableFuture.failedFuture(GatewayException.unauthorized("Incorrect API key provided."));
         }
-        String hash = KeyText.hash(presentedKey);
+        return verifyHash(KeyText.hash(presentedKey));
+    }
+
+    @Override
+    public CompletionStage<Principal> verifyHash(String hash) {
         CompletableFuture<Verified> f;
         try {
             f = cache.get(hash);

@@ -66,6 +66,27 @@ public final class KeyAuthenticator {
     }
 
     /**
+     * The principal that work done later on {@code owner}'s behalf runs as (a batch's lines), with what the key store
+     * says of a virtual key now: its models, budget and limits then apply as to the key's own requests. Blocks
+     * (not for the event loop). Throws GatewayException 401 when the key no longer exists or is blocked or
+     * expired, 503 {@code key_store_unavailable} when it cannot be verified. The master key and an open gateway are
+     * returned as they are; on a gateway that no longer requires keys every principal is {@link Principal#OPEN}.
+     */
+    public Principal current(Principal owner) {
+        if (masterDigest == null) {
+            return Principal.OPEN;
+        }
+        if (owner.kind() != Principal.Kind.VIRTUAL_KEY) {
+            return owner;
+        }
+        VirtualKeyVerifier v = virtualKeys;
+        if (v == null || owner.keyHash() == null) {
+            throw GatewayException.unauthorized("Incorrect API key provided.");
+        }
+        return await(v.verifyHash(owner.keyHash()));
+    }
+
+    /**
      * Camel entry ({@code authenticate} step): sets exchange property {@value Principal#PROPERTY}; throws
      * GatewayException 401 when a key is required and the request has none or a wrong one.
      */
@@ -76,8 +97,12 @@ public final class KeyAuthenticator {
 
     /** Blocking form of {@link #authenticate}: the principal, or throws GatewayException 401. */
     public Principal verify(String authorization, String apiKey) {
+        return await(authenticate(authorization, apiKey));
+    }
+
+    private static Principal await(CompletionStage<Principal> pending) {
         try {
-            return authenticate(authorization, apiKey).toCompletableFuture().get();
+            return pending.toCompletableFuture().get();
         } catch (ExecutionException | CompletionException e) {
             Throwable c = e.getCause();
             if (c instanceof GatewayException g) {

@@ -7,7 +7,6 @@ import java.util.concurrent.CompletionStage;
  * Called on the Vert.x event loop before the request body is read, so it must not block: answer from an in-process
  * cache when it can and complete later (off the event loop) when the store must be asked.
  */
-@FunctionalInterface
 public interface VirtualKeyVerifier {
 
     /**
@@ -15,4 +14,10 @@ public interface VirtualKeyVerifier {
      * blocked key). {@code presentedKey} is never logged.
      */
     CompletionStage<Principal> verify(String presentedKey);
+
+    /**
+     * {@link #verify} for a key known by its SHA-256 hex (as stored with what the key created, e.g. a batch): the
+     * same answers, for work that runs later on the key's behalf.
+     */
+    CompletionStage<Principal> verifyHash(String keyHash);
 }

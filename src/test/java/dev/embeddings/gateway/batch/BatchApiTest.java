@@ -58,11 +58,12 @@ class BatchApiTest {
         upstream.start();
         String base = "http://127.0.0.1:" + upstream.port();
         StringBuilder cfg = new StringBuilder("model_list:\n");
-        for (String name : List.of("echo", "slow", "picky")) {
+        for (String name : List.of("echo", "slow", "picky", "priced")) {
             cfg.append("  - model_name: ").append(name).append("\n    litellm_params:\n      model: azure/")
                     .append(name).append("\n      api_base: ").append(base)
                     .append("\n      api_key: k\n      api_version: v1\n");
         }
+        cfg.append("    model_info: {input_cost_per_token: 0.001}\n");
         cfg.append("general_settings:\n  master_key: os.environ/MK\n");
         data = Files.createTempDirectory("batch-data");
         gw = GatewayHarness.start(cfg.toString(), Map.of("MK", KEY), "--data-dir", data.toString(),
@@ -81,7 +82,7 @@ class BatchApiTest {
     @BeforeEach
     void reset() {
         upstream.resetAll();
-        for (String name : List.of("echo", "slow", "picky")) {
+        for (String name : List.of("echo", "slow", "picky", "priced")) {
             upstream.stubFor(post(urlPathEqualTo(path(name))).atPriority(5)
                     .willReturn(aResponse().withTransformers(EchoVectors.NAME)));
         }
@@ -422,6 +423,71 @@ class BatchApiTest {
         HttpResponse<String> tooBig = client.uploadRaw("batch", "bigger.txt", new byte[20_000_000]);
         assertEquals(413, tooBig.statusCode());
         assertEquals("request_too_large", BatchClient.json(tooBig).get("error").get("code").asText());
+    }
+
+    @Test
+    void aVirtualKeysBatchLinesRunUnderThatKeysModelsAndBudgetAndAreChargedToIt() throws Exception {
+        // a batch used to run its lines as an unrestricted key: every model, no budget (found by a break-it helper)
+        String limited = generateKey("{\"models\":[\"echo\"]}");
+        BatchClient vk = new BatchClient(gw.url(""), limited);
+        String file = BatchClient.jsonl(3, "echo", i -> "\"" + i + "\"")
+                + BatchClient.jsonl(2, "picky", i -> "\"" + (i + 10) + "\"").replace("req-", "picky-");
+        JsonNode done = vk.await(vk.create(vk.upload(file)).get("id").asText(), Set.of("completed", "failed"),
+                Duration.ofSeconds(60));
+        assertEquals("completed", done.get("status").asText(), done.toString());
+        Map<String, JsonNode> out = vk.lines(done.get("output_file_id").asText());
+        assertEquals(Set.of("req-0", "req-1", "req-2"), out.keySet());
+        assertEquals(2.0f, embedding(out.get("req-2"), 0)[0]);
+        Map<String, JsonNode> errors = vk.lines(done.get("error_file_id").asText());
+        assertEquals(Set.of("picky-0", "picky-1"), errors.keySet());
+        for (JsonNode e : errors.values()) {
+            assertEquals(401, e.get("response").get("status_code").asInt());
+            assertEquals("key_model_access_denied", e.get("response").get("body").get("error").get("code").asText());
+        }
+        assertEquals(0, upstreamCalls("picky"));
+
+        // 0.001 per token: any line costs more than this key's budget
+        String poor = generateKey("{\"max_budget\":0.0001}");
+        BatchClient pk = new BatchClient(gw.url(""), poor);
+        done = pk.await(pk.create(pk.upload(BatchClient.jsonl(2, "priced", i -> "\"some words to embed\"")))
+                .get("id").asText(), Set.of("completed", "failed"), Duration.ofSeconds(60));
+        errors = pk.lines(done.get("error_file_id").asText());
+        assertEquals(Set.of("req-0", "req-1"), errors.keySet());
+        for (JsonNode e : errors.values()) {
+            assertEquals("budget_exceeded", e.get("response").get("body").get("error").get("code").asText());
+        }
+        assertEquals(0, upstreamCalls("priced"));
+
+        // a key with budget enough: its batch's usage is charged to it, as its own requests would be
+        JsonNode rich = generated("{\"max_budget\":10}");
+        BatchClient rk = new BatchClient(gw.url(""), rich.get("key").asText());
+        done = rk.await(rk.create(rk.upload(BatchClient.jsonl(3, "priced", i -> "\"words " + i + "\"")))
+                .get("id").asText(), Set.of("completed", "failed"), Duration.ofSeconds(60));
+        assertEquals(3, done.get("request_counts").get("completed").asInt(), done.toString());
+        int tokens = 0;
+        for (JsonNode line : rk.lines(done.get("output_file_id").asText()).values()) {
+            tokens += line.get("response").get("body").get("usage").get("prompt_tokens").asInt();
+        }
+        assertTrue(tokens > 0);
+        java.math.BigDecimal expected = new java.math.BigDecimal("0.001").multiply(java.math.BigDecimal.valueOf(tokens));
+        String info = "/key/info?key=" + rich.get("token_id").asText();
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        java.math.BigDecimal spend;
+        do {
+            Thread.sleep(100);
+            spend = BatchClient.json(client.get(info)).get("info").get("spend").decimalValue();
+        } while (spend.compareTo(expected) != 0 && System.nanoTime() < deadline);
+        assertEquals(0, expected.compareTo(spend), "spend " + spend + ", expected " + expected);
+    }
+
+    private static String generateKey(String body) throws Exception {
+        return generated(body).get("key").asText();
+    }
+
+    private static JsonNode generated(String body) throws Exception {
+        HttpResponse<String> r = client.post("/key/generate", body);
+        assertEquals(200, r.statusCode(), r.body());
+        return BatchClient.json(r);
     }
 
     @Test
