@@ -232,7 +232,7 @@ public final class KeyApi {
                 throw GatewayException.invalid("key", "key must be a token_id (24 hex characters).");
             }
             if (!p.isAdmin() && !ref.equals(((KeyRecord) p.details()).tokenId())) {
-                throw forbidden("/key/info about another key");
+                throw GatewayException.masterKeyOnly("/key/info about another key");
             }
             key = fresh(ref);
         }
@@ -532,7 +532,7 @@ public final class KeyApi {
     private void admin(Exchange ex, String route) {
         active();
         if (!principal(ex).isAdmin()) {
-            throw forbidden(route);
+            throw GatewayException.masterKeyOnly(route);
         }
     }
 
@@ -542,11 +542,6 @@ public final class KeyApi {
             throw GatewayException.unauthorized("Missing API key.");
         }
         return p;
-    }
-
-    static GatewayException forbidden(String route) {
-        return new GatewayException(403, "permission_error", null, "permission_denied",
-                "Only the master key can call " + route + ".");
     }
 
     static GatewayException unavailable() {

@@ -235,7 +235,7 @@ public final class SpendApi {
                     "Spend tracking needs general_settings.master_key (and a database, embedded by default).");
         }
         if (!KeyApi.principal(ex).isAdmin()) {
-            throw KeyApi.forbidden(route);
+            throw GatewayException.masterKeyOnly(route);
         }
     }
 

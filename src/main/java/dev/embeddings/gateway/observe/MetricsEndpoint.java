@@ -32,12 +32,17 @@ public final class MetricsEndpoint {
     }
 
     /**
-     * Camel entry: checks the key (GatewayException 401) unless public, then sets the body to the scrape (Prometheus
-     * text 0.0.4, or OpenMetrics when the Accept header asks for it) with its Content-Type.
+     * Camel entry: unless public, needs the master key (GatewayException 401 without a valid key, 403
+     * {@code permission_denied} for a virtual key: the series name every deployment and model); then sets the body to
+     * the scrape (Prometheus text 0.0.4, or OpenMetrics when the Accept header asks for it) with its Content-Type.
      */
     public void scrape(Exchange exchange) {
         if (!isPublic) {
             auth.check(exchange);
+            if (!exchange.getProperty(dev.embeddings.gateway.security.Principal.PROPERTY,
+                    dev.embeddings.gateway.security.Principal.class).isAdmin()) {
+                throw dev.embeddings.gateway.openai.GatewayException.masterKeyOnly("/metrics");
+            }
         }
         String[] scrape = metrics.scrape(HttpRequests.header(exchange, "Accept"));
         Message m = exchange.getMessage();

@@ -46,6 +46,12 @@ public class GatewayException extends RuntimeException {
         return new GatewayException(401, "authentication_error", null, "invalid_api_key", message);
     }
 
+    /** 403 permission_error / permission_denied: {@code route} is for the master key only. */
+    public static GatewayException masterKeyOnly(String route) {
+        return new GatewayException(403, "permission_error", null, "permission_denied",
+                "Only the master key can call " + route + ".");
+    }
+
     /** 404 model_not_found, naming the model the client asked for. */
     public static GatewayException modelNotFound(String model) {
         String shown = model.length() > 200 ? model.substring(0, 200) + "…" : model;

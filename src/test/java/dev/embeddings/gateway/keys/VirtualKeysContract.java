@@ -488,9 +488,10 @@ abstract class VirtualKeysContract {
             assertError(gw.post(p.getKey(), p.getValue(), "Authorization", "Bearer " + key), 403, "permission_denied");
         }
         for (String path : List.of("/key/list", "/key/info?key=" + other, "/spend/logs",
-                "/global/spend/report?start_date=2024-01-01&end_date=2024-01-02")) {
+                "/global/spend/report?start_date=2024-01-01&end_date=2024-01-02", "/metrics")) {
             assertError(gw.get(path, "Authorization", "Bearer " + key), 403, "permission_denied");
         }
+        assertEquals(200, gw.get("/metrics", "Authorization", "Bearer " + MASTER).statusCode());
         // nothing changed for the other key
         JsonNode o = info(other);
         assertTrue(o.get("rpm_limit").isNull());
