@@ -60,6 +60,7 @@ final class DynamicBatcher<I> implements AutoCloseable {
     private final ExecutorService thread;
     private Request<I> carried; // a request only partly batched, first in line for the next batch
     private volatile boolean closed;
+    private volatile boolean stopped; // the loop has ended
     final LongAdder batches = new LongAdder();
     final LongAdder batchedInputs = new LongAdder();
 
@@ -85,16 +86,20 @@ final class DynamicBatcher<I> implements AutoCloseable {
             r.done.complete(r.out);
             return r.done;
         }
-        if (closed) {
+        if (closed || thread.isShutdown()) {
             r.done.completeExceptionally(new IllegalStateException("the local model is stopped"));
             return r.done;
         }
         queue.add(r);
+        if (stopped) {
+            failQueued();
+        }
         return r.done;
     }
 
+    /** Forms and runs batches until {@link #close} or until its executor is shut down (Camel stopping its pools). */
     private void loop() {
-        while (!closed) {
+        while (!closed && !thread.isShutdown()) {
             List<Slice<I>> batch;
             try {
                 batch = nextBatch();
@@ -105,6 +110,11 @@ final class DynamicBatcher<I> implements AutoCloseable {
                 run(batch);
             }
         }
+        stopped = true;
+        failQueued();
+    }
+
+    private void failQueued() {
         Request<I> r;
         while ((r = queue.poll()) != null) {
             r.done.completeExceptionally(new IllegalStateException("the local model is stopped"));

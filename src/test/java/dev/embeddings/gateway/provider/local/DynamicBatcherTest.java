@@ -137,6 +137,19 @@ class DynamicBatcherTest {
     }
 
     @Test
+    void aGracefulShutdownOfItsExecutorEndsTheBatcherThread() throws Exception {
+        // Camel stops the pools it made with shutdown() and then waits 10 s before forcing them: the idle batcher
+        // loop used to run on until forced, so every gateway with the local model took over 10 s to stop
+        Recorder model = new Recorder();
+        java.util.concurrent.ExecutorService executor = Executors.newSingleThreadExecutor();
+        DynamicBatcher<Integer> b = new DynamicBatcher<>(model::embed, 4, 0, executor);
+        assertVectors(List.of(7), b.submit(List.of(7)).get(10, TimeUnit.SECONDS));
+        executor.shutdown();
+        assertTrue(executor.awaitTermination(5, TimeUnit.SECONDS), "the batcher thread did not end");
+        assertThrows(ExecutionException.class, () -> b.submit(List.of(8)).get(10, TimeUnit.SECONDS));
+    }
+
+    @Test
     void closingFailsWhatIsQueued() throws Exception {
         Recorder model = new Recorder();
         model.holdFirst = true;
