@@ -192,7 +192,13 @@ public final class BatchCli {
             out.println(summary(b));
             printErrors(b);
         }
-        return 0;
+        return FINAL.contains(b.get("status").asText()) ? succeeded(b) : 0;
+    }
+
+    /** 0 for a batch completed with every line, else 1. */
+    private static int succeeded(JsonNode b) {
+        return "completed".equals(b.get("status").asText())
+                && b.get("request_counts").get("failed").asInt() == 0 ? 0 : 1;
     }
 
     private int cancel(Args a) throws IOException, InterruptedException {
@@ -236,7 +242,6 @@ public final class BatchCli {
     }
 
     private int finish(JsonNode b, Path output, Path errors) throws IOException, InterruptedException {
-        String status = b.get("status").asText();
         JsonNode counts = b.get("request_counts");
         err.println(summary(b));
         printErrors(b);
@@ -248,8 +253,7 @@ public final class BatchCli {
             fetch(b.get("error_file_id").asText(), errors);
             err.printf("errors: %s%n", errors);
         }
-        boolean ok = "completed".equals(status) && counts.get("failed").asInt() == 0;
-        return ok ? 0 : 1;
+        return succeeded(b);
     }
 
     private void printErrors(JsonNode b) {
@@ -556,7 +560,9 @@ public final class BatchCli {
         if (r.statusCode() / 100 != 2) {
             String message = body != null && body.has("error") ? body.get("error").path("message").asText()
                     : "HTTP " + r.statusCode();
-            throw new CliException(r.statusCode() == 404 ? 1 : 3, message + " (HTTP " + r.statusCode() + ")");
+            // a refusal or a failure is 1; 3 only when the gateway is not there to answer (a proxy's 502-504)
+            int code = r.statusCode();
+            throw new CliException(code == 502 || code == 503 || code == 504 ? 3 : 1, message + " (HTTP " + code + ")");
         }
         if (body == null) {
             throw new IOException("the gateway answered with something other than JSON");

@@ -153,6 +153,22 @@ class BatchCliTest {
         Run missing = cli("batch", "status", "batch_nope");
         assertEquals(1, missing.status());
         assertTrue(missing.err().contains("No such Batch"), missing.err());
+        // a refusal is a failure (1), not "cannot reach the gateway" (3)
+        Run refused = cli("batch", "list", "--api-key", "sk-wrong");
+        assertEquals(1, refused.status(), refused.err());
+        assertTrue(refused.err().contains("Incorrect API key provided. (HTTP 401)"), refused.err());
+        Run unreachable = cli("batch", "list", "--url", "http://127.0.0.1:9");
+        assertEquals(3, unreachable.status(), unreachable.err());
+        // status exits as the batch ended: a cancelled batch is not a success
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        Run st = cli("batch", "status", id);
+        while (!st.out().contains("cancelled") && System.nanoTime() < deadline) {
+            assertEquals(0, st.status(), "still cancelling: " + st.out());
+            Thread.sleep(100);
+            st = cli("batch", "status", id);
+        }
+        assertTrue(st.out().contains(id + "  cancelled"), st.out());
+        assertEquals(1, st.status(), st.out());
         assertEquals("[##############................] 2,400/5,000  48%  310 lines/s  ETA 0:08  in_progress",
                 BatchCli.Progress.render(2400, 5000, 310, "in_progress"));
     }
