@@ -31,10 +31,17 @@ import java.util.List;
 public record KeyRecord(String token, String tokenId, String keyName, String keyAlias, String userId, String teamId,
                         List<String> models, BigDecimal maxBudget, String budgetDuration, Instant budgetResetAt,
                         BigDecimal spend, Long rpmLimit, Long tpmLimit, Integer maxParallelRequests, Instant expires,
-                        String metadata, boolean blocked, Instant createdAt, Instant updatedAt) {
+                        String metadata, boolean blocked, Instant createdAt, Instant updatedAt)
+        implements dev.embeddings.gateway.security.Principal.ModelAccess {
 
     public KeyRecord {
         models = List.copyOf(models);
+    }
+
+    /** Whether {@code models} lets the key call {@code model} ({@link KeyPolicy#modelAccess}). */
+    @Override
+    public boolean allowsModel(String model) {
+        return KeyPolicy.modelAccess(this, model) == null;
     }
 
     /** Whether the key has any limit that needs the request's tokens counted before the call. */

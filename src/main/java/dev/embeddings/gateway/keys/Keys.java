@@ -195,7 +195,7 @@ public final class Keys {
      * {@link ModelRegistry#modelsJson}, UTF-8.
      */
     public byte[] modelsJson(@org.apache.camel.ExchangeProperty(Principal.PROPERTY) Principal principal) {
-        return registry.modelsJson(model -> mayUse(principal, model));
+        return registry.modelsJson(model -> principal == null || principal.mayUse(model));
     }
 
     /**
@@ -205,12 +205,7 @@ public final class Keys {
      */
     public byte[] modelJson(@org.apache.camel.ExchangeProperty(Principal.PROPERTY) Principal principal,
                             @org.apache.camel.ExchangeProperty("pathModel") String model) {
-        return registry.modelJson(model, name -> mayUse(principal, name));
-    }
-
-    private static boolean mayUse(Principal principal, String model) {
-        return principal == null || principal.kind() != Principal.Kind.VIRTUAL_KEY
-                || !(principal.details() instanceof KeyRecord key) || KeyPolicy.modelAccess(key, model) == null;
+        return registry.modelJson(model, name -> principal == null || principal.mayUse(name));
     }
 
     /** Verified keys (and unknown ones) in the key cache, for metrics; 0 when off. */

@@ -43,9 +43,14 @@ public final class HealthProbes {
         this.registry = registry;
     }
 
-    /** Camel entry: one probe call per deployment, in config order. */
-    public List<EmbeddingCall> probes() {
-        return registry.all().stream().map(d -> new EmbeddingCall(new EmbeddingRequest(d.modelName(),
+    /**
+     * Camel entry: one probe call per deployment the caller may use (a virtual key: those of its {@code models}),
+     * in config order.
+     */
+    public List<EmbeddingCall> probes(@org.apache.camel.ExchangeProperty(
+            dev.embeddings.gateway.security.Principal.PROPERTY) dev.embeddings.gateway.security.Principal caller) {
+        return registry.all().stream().filter(d -> caller == null || caller.mayUse(d.modelName()))
+                .map(d -> new EmbeddingCall(new EmbeddingRequest(d.modelName(),
                 List.of("health check"), null, EncodingFormat.FLOAT, null, null, Map.of()), d)).toList();
     }
 

@@ -20,6 +20,20 @@ public record Principal(Kind kind, String keyHash, Object details) {
     /** The caller presented the master key. */
     public static final Principal MASTER = new Principal(Kind.MASTER, null, null);
 
+    /**
+     * What a principal's {@link #details} may restrict: the model groups it may call (a virtual key's
+     * {@code models}).
+     */
+    public interface ModelAccess {
+        /** Whether {@code model} (a model group name) may be called. */
+        boolean allowsModel(String model);
+    }
+
+    /** Whether this principal may call (and see, in {@code /v1/models} and {@code /health}) {@code model}. */
+    public boolean mayUse(String model) {
+        return !(details instanceof ModelAccess access) || access.allowsModel(model);
+    }
+
     /** Whether this principal may use the admin APIs (only the master key, or an open gateway). */
     public boolean isAdmin() {
         return kind != Kind.VIRTUAL_KEY;

@@ -313,6 +313,15 @@ abstract class VirtualKeysContract {
         assertEquals(200, gw.get("/v1/models/embed-large", "Authorization", "Bearer " + MASTER).statusCode());
         String all = generate("{\"models\":[\"all-proxy-models\"]}").get("key").asText();
         assertEquals(3, modelIds(gw.get("/v1/models", "Authorization", "Bearer " + all)).size());
+        // /health probes (and shows) only the key's deployments too
+        String smallOnly = generate("{\"models\":[\"embed-small\"]}").get("key").asText();
+        HttpResponse<String> health = gw.get("/health", "Authorization", "Bearer " + smallOnly);
+        assertEquals(200, health.statusCode(), health.body());
+        List<String> probed = new java.util.ArrayList<>();
+        for (String list : List.of("healthy_endpoints", "unhealthy_endpoints")) {
+            json(health).get(list).forEach(e -> probed.add(e.get("model_name").asText()));
+        }
+        assertEquals(List.of("embed-small"), probed, health.body());
     }
 
     private static List<String> modelIds(HttpResponse<String> r) throws Exception {
