@@ -143,12 +143,7 @@ public final class BatchWorker {
         GatewayException e = classify(exchange, caught);
         String requestId = exchange.getProperty(RequestId.PROPERTY, String.class);
         BatchSettings s = service.settings();
-        if (e.status() == 429 && exchange.getProperty(EmbeddingCall.PROPERTY) == null) {
-            // the owner's key is at its rpm/tpm/parallel limit (refused before the core): only this chunk waits,
-            // other keys' batches on the model go on
-            release(exchange, chunk, BatchThrottle.Outcome.OTHER, null, 0);
-            chunk.setRetryDelayMs(1000L * Math.max(1, e.retryAfterSeconds() == null ? 1 : e.retryAfterSeconds()));
-        } else if (e.status() == 429) {
+        if (e.status() == 429) {
             release(exchange, chunk, BatchThrottle.Outcome.RATE_LIMITED, e.retryAfterSeconds(), 0);
             LOG.debug("batch {}: 429 from model {}, pausing its batch work", chunk.batchId(), chunk.model());
         } else if (GatewayException.ROUTES_RELOADING.equals(e.code())) {

@@ -31,6 +31,7 @@ final class Admission implements Synchronization {
     private final BigDecimal estimate;
     private final long windowId;
     private final boolean counted;
+    private final boolean holdsSlot;
     private final Instant start;
     private final AtomicBoolean served = new AtomicBoolean();
     private final AtomicBoolean finished = new AtomicBoolean();
@@ -41,9 +42,10 @@ final class Admission implements Synchronization {
      * @param preTokens tokens counted before the call (what the rate window holds)
      * @param estimate  the budget reservation
      * @param counted   whether the request was counted in the rate window
+     * @param holdsSlot whether the request holds one of the key's {@code max_parallel_requests} slots
      */
     Admission(Keys keys, KeyRecord key, KeyState state, String requestId, String model, String endUser,
-              long preTokens, BigDecimal estimate, long windowId, boolean counted, Instant start) {
+              long preTokens, BigDecimal estimate, long windowId, boolean counted, boolean holdsSlot, Instant start) {
         this.keys = keys;
         this.key = key;
         this.state = state;
@@ -54,6 +56,7 @@ final class Admission implements Synchronization {
         this.estimate = estimate;
         this.windowId = windowId;
         this.counted = counted;
+        this.holdsSlot = holdsSlot;
         this.start = start;
     }
 
@@ -93,7 +96,9 @@ final class Admission implements Synchronization {
                 keys.rates().adjustTokens(key.tokenId(), windowId, -preTokens);
             }
         }
-        state.endFlight();
+        if (holdsSlot) {
+            state.endFlight();
+        }
     }
 
     @Override

@@ -32,18 +32,20 @@ public final class KeyLimits {
         if (!keys.active() || exchange.getProperty(Admission.PROPERTY) != null) {
             return;
         }
-        exchange.getExchangeExtension().addOnCompletion(claim(exchange));
+        exchange.getExchangeExtension().addOnCompletion(claim(exchange, true));
     }
 
     /**
      * {@link #admit} for one try of a batch part ({@code routes/batches.yaml}, before {@code direct:embed}; body:
-     * EmbeddingRequest, property {@code principal}: the batch owner's key as it is now). The claim lasts until
-     * {@link #endTry}, not until the exchange completes: one exchange runs every part and try of a chunk.
+     * EmbeddingRequest, property {@code principal}: the batch owner's key as it is now): the key's models and budget
+     * (401, 400 {@code budget_exceeded}); its rpm, tpm and parallel limits are for its own requests, not its batch
+     * lines. The claim lasts until {@link #endTry}, not until the exchange completes: one exchange runs every part
+     * and try of a chunk.
      */
     public void admitTry(Exchange exchange) {
         endTry(exchange);
         if (keys.active()) {
-            claim(exchange);
+            claim(exchange, false);
         }
     }
 
@@ -58,12 +60,12 @@ public final class KeyLimits {
     }
 
     /** Applies the key's rules to the exchange's request and keeps the claim in {@value Admission#PROPERTY}. */
-    private Admission claim(Exchange exchange) {
+    private Admission claim(Exchange exchange, boolean interactive) {
         EmbeddingRequest request = exchange.getMessage().getBody(EmbeddingRequest.class);
         Admission a;
         try {
             a = keys.admit(exchange.getProperty(Principal.PROPERTY, Principal.class), request,
-                    exchange.getProperty(RequestId.PROPERTY, String.class));
+                    exchange.getProperty(RequestId.PROPERTY, String.class), interactive);
         } catch (dev.embeddings.gateway.openai.GatewayException e) {
             String limit = limitOf(e);
             if (limit != null) {

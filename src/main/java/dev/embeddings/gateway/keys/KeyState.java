@@ -32,21 +32,24 @@ final class KeyState {
     }
 
     /**
-     * Applies the budget and parallel rules to a request of estimated cost {@code estimate} and, when both pass,
-     * reserves it; else returns the error (and reserves nothing).
+     * Applies the budget and (for an interactive request, which then holds a parallel slot) the parallel rule to a
+     * request of estimated cost {@code estimate} and, when they pass, reserves it; else returns the error (and
+     * reserves nothing).
      */
-    synchronized GatewayException tryReserve(KeyRecord key, BigDecimal estimate, Instant now) {
+    synchronized GatewayException tryReserve(KeyRecord key, BigDecimal estimate, Instant now, boolean interactive) {
         lastUsedMs = now.toEpochMilli();
         rollover(key, now);
         GatewayException e = KeyPolicy.budget(key.maxBudget(), spent(), estimate,
                 key.budgetDuration() == null ? null : resetAt);
-        if (e == null) {
+        if (e == null && interactive) {
             e = KeyPolicy.parallel(key.maxParallelRequests(), inFlight);
         }
         if (e != null) {
             return e;
         }
-        inFlight++;
+        if (interactive) {
+            inFlight++;
+        }
         reserved = reserved.add(estimate);
         return null;
     }

@@ -229,14 +229,18 @@ public final class Keys {
      * Throws GatewayException: 401 model outside the key's {@code models}, 400 {@code budget_exceeded}, 429 over
      * {@code max_parallel_requests} / {@code rpm_limit} / {@code tpm_limit} (with {@code Retry-After}), 503 when the
      * spend backlog is full.
+     *
+     * @param interactive false for a batch line: only the key's models and budget apply. Its rate and parallel
+     *                    limits govern the key's own requests (LiteLLM counts a batch as one request); batch lines
+     *                    are paced by the batch throttle and neither count against nor wait for those limits
      */
-    Admission admit(Principal principal, EmbeddingRequest req, String requestId) {
+    Admission admit(Principal principal, EmbeddingRequest req, String requestId, boolean interactive) {
         Instant now = Instant.now();
         long windowId = now.toEpochMilli() / RateCounters.WINDOW_MS;
         if (principal == null || principal.kind() != Principal.Kind.VIRTUAL_KEY
                 || !(principal.details() instanceof KeyRecord key)) {
             return new Admission(this, null, null, requestId, req.model(), req.user(), 0, BigDecimal.ZERO, windowId,
-                    false, now);
+                    false, false, now);
         }
         GatewayException e = KeyPolicy.modelAccess(key, req.model());
         if (e != null) {
@@ -249,11 +253,11 @@ public final class Keys {
         long tokens = key.countsTokens() ? preCount(req) : 0;
         BigDecimal estimate = key.maxBudget() == null ? BigDecimal.ZERO : Pricing.cost(groupPrice(req.model()), tokens);
         KeyState state = states.computeIfAbsent(key.tokenId(), t -> new KeyState(key.spend(), key.budgetResetAt()));
-        e = state.tryReserve(key, estimate, now);
+        e = state.tryReserve(key, estimate, now, interactive);
         if (e != null) {
             throw e;
         }
-        boolean counted = key.rpmLimit() != null || key.tpmLimit() != null;
+        boolean counted = interactive && (key.rpmLimit() != null || key.tpmLimit() != null);
         if (counted) {
             KeyPolicy.RateDecision d;
             try {
@@ -271,7 +275,7 @@ public final class Keys {
             }
         }
         return new Admission(this, key, state, requestId, req.model(), req.user(), tokens, estimate, windowId, counted,
-                now);
+                interactive, now);
     }
 
     /**

@@ -480,6 +480,35 @@ class BatchApiTest {
         assertEquals(0, expected.compareTo(spend), "spend " + spend + ", expected " + expected);
     }
 
+    @Test
+    void aKeysRateAndParallelLimitsDoNotHoldUpItsBatch() throws Exception {
+        // LiteLLM counts a batch as one request: rpm/tpm/max_parallel_requests govern the key's own requests. A
+        // break-it helper found that a batch waiting on them held the batch workers for every key (a 10-line batch
+        // of another key took 71 s), and one that could never fit (tpm) waited forever
+        String limited = generateKey("{\"rpm_limit\":1,\"tpm_limit\":50,\"max_parallel_requests\":1}");
+        BatchClient lk = new BatchClient(gw.url(""), limited);
+        JsonNode done = lk.await(lk.create(lk.upload(BatchClient.jsonl(100, "echo",
+                i -> "\"" + i + " words to count as tokens\""))).get("id").asText(), Set.of("completed", "failed"),
+                Duration.ofSeconds(30));
+        assertEquals(100, done.get("request_counts").get("completed").asInt(), done.toString());
+        assertTrue(upstreamCalls("echo") >= 4, "100 lines in several calls: " + upstreamCalls("echo"));
+        // the batch did not use the key's minute: its own requests still get exactly one
+        String body = "{\"model\":\"echo\",\"input\":\"7\"}";
+        HttpResponse<String> first = BatchClient.HTTP.send(HttpRequest.newBuilder(URI.create(gw.url("/v1/embeddings")))
+                .header("Authorization", "Bearer " + limited).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, first.statusCode(), "the batch counted against the key's rpm_limit: " + first.body());
+        // the next one is refused (or the one after, should a new minute have begun in between)
+        int refusedAt = 0;
+        for (int i = 2; i <= 3 && refusedAt == 0; i++) {
+            HttpResponse<String> r = BatchClient.HTTP.send(HttpRequest.newBuilder(URI.create(gw.url("/v1/embeddings")))
+                    .header("Authorization", "Bearer " + limited).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+            refusedAt = r.statusCode() == 429 ? i : 0;
+        }
+        assertTrue(refusedAt > 0, "rpm_limit 1 no longer applies to the key's own requests");
+    }
+
     private static String generateKey(String body) throws Exception {
         return generated(body).get("key").asText();
     }
