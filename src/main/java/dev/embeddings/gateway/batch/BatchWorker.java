@@ -90,8 +90,8 @@ public final class BatchWorker {
     public void request(@ExchangeProperty(CHUNK) WorkChunk chunk, Exchange exchange) {
         exchange.removeProperty(EmbeddingCall.PROPERTY);
         exchange.setProperty(RequestId.PROPERTY, UUID.randomUUID().toString());
-        // the owner's key as the key store has it now: its models, budget and limits apply to every try, and a key
-        // deleted, blocked or expired since stops its batch's lines (401)
+        // the owner's key as the key store has it now: its models and budget apply to every try, and a key deleted,
+        // blocked or expired since stops its batch's lines (401)
         exchange.setProperty(Principal.PROPERTY, auth.current(exchange.getProperty(Principal.PROPERTY,
                 Principal.class)));
         exchange.getMessage().removeHeaders("*");

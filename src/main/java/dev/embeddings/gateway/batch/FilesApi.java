@@ -123,9 +123,7 @@ public final class FilesApi {
             throw new GatewayException(408, "invalid_request_error", null, "request_timeout",
                     "The upload did not arrive within " + s.uploadTimeoutMs() + " ms.");
         } catch (ExecutionException e) {
-            discard(openFile.get(), staged);
-            LOG.debug("upload failed: {}", e.getCause() == null ? e : e.getCause().toString());
-            throw GatewayException.invalid("file", "The upload could not be read.");
+            throw unreadable(e, openFile.get(), staged);
         }
         if (filename.get() != null) {
             try {
@@ -136,9 +134,7 @@ public final class FilesApi {
                 throw GatewayException.invalid("file", "The upload ended before the closing boundary of its "
                         + "'file' part.");
             } catch (ExecutionException e) {
-                discard(openFile.get(), staged);
-                LOG.debug("upload failed: {}", e.getCause() == null ? e : e.getCause().toString());
-                throw GatewayException.invalid("file", "The upload could not be read.");
+                throw unreadable(e, openFile.get(), staged);
             }
         }
         if (tooLarge.get()) {
@@ -157,6 +153,13 @@ public final class FilesApi {
         }
         String purpose = request.getFormAttribute("purpose");
         return new Upload(staged, filename.get(), purpose, bytes.get());
+    }
+
+    /** An upload that failed while being read: discarded, and 400 for the client (the cause logged at DEBUG). */
+    private static GatewayException unreadable(ExecutionException e, AsyncFile file, Path staged) throws IOException {
+        discard(file, staged);
+        LOG.debug("upload failed: {}", e.getCause() == null ? e : e.getCause().toString());
+        return GatewayException.invalid("file", "The upload could not be read.");
     }
 
     /** Closes the staging file if it was opened (an upload given up), and deletes it. */

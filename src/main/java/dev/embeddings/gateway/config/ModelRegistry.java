@@ -5,6 +5,8 @@ import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonGenerator;
 
 import dev.embeddings.gateway.openai.GatewayException;
+import dev.embeddings.gateway.security.Principal;
+import org.apache.camel.ExchangeProperty;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -43,17 +45,19 @@ public final class ModelRegistry {
     }
 
     /**
-     * The OpenAI model list {@code {"object":"list","data":[{id, object:"model", created, owned_by}]}}, UTF-8: the
-     * model groups {@code visible} accepts, in config order.
+     * Camel entry of {@code GET /v1/models}: the OpenAI model list
+     * {@code {"object":"list","data":[{id, object:"model", created, owned_by}]}}, UTF-8, of the model groups the
+     * caller may use ({@link Principal#mayUse}: a virtual key only its {@code models}, as LiteLLM lists them), in
+     * config order.
      */
-    public byte[] modelsJson(java.util.function.Predicate<String> visible) {
+    public byte[] modelsJson(@ExchangeProperty(Principal.PROPERTY) Principal caller) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(256);
         try (JsonGenerator g = JsonVectors.FACTORY.createGenerator(out, JsonEncoding.UTF8)) {
             g.writeStartObject();
             g.writeStringField("object", "list");
             g.writeArrayFieldStart("data");
             for (Map.Entry<String, List<Deployment>> e : groups.entrySet()) {
-                if (visible.test(e.getKey())) {
+                if (caller == null || caller.mayUse(e.getKey())) {
                     writeModel(g, e.getKey(), e.getValue());
                 }
             }
@@ -66,13 +70,14 @@ public final class ModelRegistry {
     }
 
     /**
-     * One model of {@link #modelsJson}, {@code {id, object:"model", created, owned_by}} (UTF-8), for
-     * {@code GET /v1/models/{model}}. Throws GatewayException 404 {@code model_not_found} for a name not configured
-     * or not accepted by {@code visible}.
+     * Camel entry of {@code GET /v1/models/{model}}: one model of {@link #modelsJson},
+     * {@code {id, object:"model", created, owned_by}} (UTF-8). Throws GatewayException 404 {@code model_not_found}
+     * for a name not configured or one the caller may not use (as OpenAI answers a model one may not use).
      */
-    public byte[] modelJson(String modelName, java.util.function.Predicate<String> visible) {
+    public byte[] modelJson(@ExchangeProperty(Principal.PROPERTY) Principal caller,
+                            @ExchangeProperty("pathModel") String modelName) {
         List<Deployment> group = modelName == null ? null : groups.get(modelName);
-        if (group == null || !visible.test(modelName)) {
+        if (group == null || (caller != null && !caller.mayUse(modelName))) {
             throw GatewayException.modelNotFound(String.valueOf(modelName));
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream(128);

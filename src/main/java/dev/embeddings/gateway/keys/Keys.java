@@ -189,25 +189,6 @@ public final class Keys {
         return writer;
     }
 
-    /**
-     * {@code GET /v1/models} for the caller: a virtual key sees only the model groups its {@code models} allow (as
-     * LiteLLM lists them), the master key and an open gateway see every group. The OpenAI list shape of
-     * {@link ModelRegistry#modelsJson}, UTF-8.
-     */
-    public byte[] modelsJson(@org.apache.camel.ExchangeProperty(Principal.PROPERTY) Principal principal) {
-        return registry.modelsJson(model -> principal == null || principal.mayUse(model));
-    }
-
-    /**
-     * {@code GET /v1/models/{model}} for the caller: one model of {@link #modelsJson}. Throws GatewayException 404
-     * {@code model_not_found} for a model not configured or outside a virtual key's {@code models} (as OpenAI
-     * answers a model one may not use).
-     */
-    public byte[] modelJson(@org.apache.camel.ExchangeProperty(Principal.PROPERTY) Principal principal,
-                            @org.apache.camel.ExchangeProperty("pathModel") String model) {
-        return registry.modelJson(model, name -> principal == null || principal.mayUse(name));
-    }
-
     /** Verified keys (and unknown ones) in the key cache, for metrics; 0 when off. */
     public long keyCacheSize() {
         return verifier == null ? 0 : verifier.size();

@@ -67,7 +67,7 @@ public final class KeyAuthenticator {
 
     /**
      * The principal that work done later on {@code owner}'s behalf runs as (a batch's lines), with what the key store
-     * says of a virtual key now: its models, budget and limits then apply as to the key's own requests. Blocks
+     * says of a virtual key now (its models and budget apply to the work, see {@code KeyLimits.admitTry}). Blocks
      * (not for the event loop). Throws GatewayException 401 when the key no longer exists or is blocked or
      * expired, 503 {@code key_store_unavailable} when it cannot be verified. The master key and an open gateway are
      * returned as they are; on a gateway that no longer requires keys every principal is {@link Principal#OPEN}.
